@@ -1,0 +1,46 @@
+#include "command.h"
+
+#include "epe/core/log.h"
+#include "epe/core/runtime.h"
+
+namespace epe::app {
+
+void add_common(OptionSet& s, CommonOptions& c) {
+  s.add("threads", &c.threads, "worker threads (LibTorch, OpenCV, FAISS, BLAS); 0 = all cores");
+  s.add("log-level", &c.log_level, "debug | info | warn | error | quiet").not_recorded();
+  s.add("quiet,q", &c.quiet, "only warnings and errors (no progress)").not_recorded();
+}
+
+void apply_common(const CommonOptions& c) {
+  LogLevel level = parse_log_level(c.log_level);
+  if (c.quiet && level < LogLevel::warn) level = LogLevel::warn;
+  set_log_level(level);
+  EPE_CHECK(c.threads >= 0, "option --threads: must be >= 0 (0 = all cores)");
+  set_threads(c.threads);
+}
+
+namespace {
+std::string g_command_line;
+}
+
+const std::string& command_line() { return g_command_line; }
+
+void set_command_line(int argc, char** argv) {
+  g_command_line.clear();
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    bool quote = a.empty() || a.find_first_of(" \t'\"$") != std::string::npos;
+    g_command_line += (i ? " " : "") + (quote ? "'" + a + "'" : a);
+  }
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> list = {
+      {"demo-data", "render the two procedural demo datasets (synthetic + real) with file lists", run_demo_data},
+      {"check", "validate a dataset file list: files exist and decode, sizes and label ids agree", run_check},
+      {"info", "describe a store, G-buffer file or .npz: kind, version, provenance, datasets", run_info},
+  };
+  return list;
+}
+
+}  // namespace epe::app

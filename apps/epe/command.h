@@ -1,0 +1,42 @@
+#pragma once
+// Shared plumbing of `epe` commands: each command file defines `int run_<name>(args)`,
+// binds its stage's options struct with add_common() + its own options, calls one library
+// function and prints a summary. Errors propagate to main(), which maps UserError to
+// exit 1 and anything else to exit 2.
+
+#include <string>
+#include <vector>
+
+#include "epe/core/options.h"
+
+namespace epe::app {
+
+using Args = std::vector<std::string>;
+
+// Options every command accepts.
+struct CommonOptions {
+  std::string log_level = "info";  // debug | info | warn | error | quiet
+  bool quiet = false;              // same as --log-level warn
+  int threads = 0;                 // worker threads for LibTorch, OpenCV, FAISS, BLAS; 0 = all cores
+};
+
+void add_common(OptionSet& s, CommonOptions& c);
+// Applies log level and thread counts; call right after OptionSet::parse().
+void apply_common(const CommonOptions& c);
+
+// The full command line of this process, for the `command` attribute of outputs.
+const std::string& command_line();
+void set_command_line(int argc, char** argv);
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args& args);
+};
+const std::vector<Command>& commands();
+
+int run_demo_data(const Args& args);
+int run_check(const Args& args);
+int run_info(const Args& args);
+
+}  // namespace epe::app

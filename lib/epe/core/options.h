@@ -1,0 +1,96 @@
+#pragma once
+// One options mechanism for every stage: a stage's options struct binds its fields here
+// once, and the same binding serves the command line, INI config files (`--config FILE`,
+// keys are the long option names, the command line wins), `--help` (with defaults) and the
+// record of resolved options written into every output (resolved_ini()).
+//
+//   CropsOptions o;                       // defaults live in the struct
+//   OptionSet s("epe crops", "Embed crops with VGG-16.");
+//   s.add("list", &o.list, "file list").required();
+//   s.add("crop-size", &o.crop_size, "crop side in pixels");
+//   if (!s.parse(args)) return 0;         // --help printed
+//   o.check();
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace boost { namespace program_options { class options_description; } }
+
+namespace epe {
+
+class OptionSet {
+ public:
+  // `usage`: e.g. "epe check --list FILE --kind synthetic|real"; `about`: a paragraph for --help.
+  OptionSet(std::string usage, std::string about);
+  ~OptionSet();
+  OptionSet(const OptionSet&) = delete;
+  OptionSet& operator=(const OptionSet&) = delete;
+
+  // Handle returned by add(): mark an option required or positional.
+  class Opt {
+   public:
+    Opt& required();
+    // Also accepted as the next positional argument(s); max_count -1 = unlimited.
+    Opt& positional(int max_count = 1);
+    // Excluded from resolved_ini() (e.g. --force, --log-level).
+    Opt& not_recorded();
+
+   private:
+    friend class OptionSet;
+    Opt(OptionSet* s, std::size_t i) : set_(s), index_(i) {}
+    OptionSet* set_;
+    std::size_t index_;
+  };
+
+  // Binds `*target`; its current value is the default. Supported T: std::string, bool
+  // (a switch: `--flag`, or `flag = true` in a config file), int, int64, uint64, double,
+  // float, std::vector<std::string> (repeatable), std::vector<int>/<double> (comma-separated).
+  // `name` is the long name; "k,k" style adds a one-letter short name.
+  template <class T>
+  Opt add(const std::string& name, T* target, const std::string& help);
+
+  // Parses args (the words after the command name). Returns false when --help was given
+  // (help already printed to `help_out`). Throws UserError naming the option or the
+  // config file (and line) at fault.
+  bool parse(const std::vector<std::string>& args);
+  bool parse(const std::vector<std::string>& args, std::ostream& help_out);
+
+  // The resolved options as INI text ("name = value" lines), readable by --config.
+  std::string resolved_ini() const;
+  // Whether the user gave the option (command line or config) rather than the default.
+  bool given(const std::string& name) const;
+  std::string help_text() const;
+
+ private:
+  struct Entry;
+  std::string usage_, about_;
+  std::unique_ptr<boost::program_options::options_description> desc_;
+  std::vector<Entry> entries_;
+  std::vector<std::string> given_;
+  std::string config_path_;
+};
+
+#define EPE_DECLARE_OPTION_TYPE(T) \
+  template <>                     \
+  OptionSet::Opt OptionSet::add<T>(const std::string& name, T* target, const std::string& help);
+EPE_DECLARE_OPTION_TYPE(std::string)
+EPE_DECLARE_OPTION_TYPE(bool)
+EPE_DECLARE_OPTION_TYPE(int)
+EPE_DECLARE_OPTION_TYPE(std::int64_t)
+EPE_DECLARE_OPTION_TYPE(std::uint64_t)
+EPE_DECLARE_OPTION_TYPE(double)
+EPE_DECLARE_OPTION_TYPE(float)
+EPE_DECLARE_OPTION_TYPE(std::vector<int>)
+EPE_DECLARE_OPTION_TYPE(std::vector<double>)
+EPE_DECLARE_OPTION_TYPE(std::vector<std::string>)
+#undef EPE_DECLARE_OPTION_TYPE
+
+// Splits "a,b,c" (trimming spaces, dropping empty parts).
+std::vector<std::string> split_list(const std::string& s, char sep = ',');
+std::string join(const std::vector<std::string>& parts, const std::string& sep);
+
+}  // namespace epe

@@ -1,0 +1,64 @@
+#pragma once
+// `epe demo-data`: two small procedural street-scene datasets, deterministic by seed
+// (DESIGN §3). The "synthetic" set is flat-shaded from G-buffers and has exact labels;
+// the "real" set gets photographic degradations. Their layouts differ on purpose; the
+// differences are listed in data/README.md and in SceneStyle below.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+namespace epe {
+
+class Progress;
+
+struct DemoOptions {
+  std::string out;          // output folder (created; must not exist unless force)
+  int images = 60;          // frames per set
+  int height = 526;         // frame height in pixels
+  int width = 957;          // frame width in pixels
+  std::uint64_t seed = 0;   // same seed => byte-identical files
+  bool force = false;       // replace an existing output folder
+  int threads = 0;          // 0 = all cores
+  void check() const;
+};
+
+// Cityscapes label ids used by the demo scenes (GT labels of the synthetic set).
+namespace cs {
+constexpr int road = 7, sidewalk = 8, building = 11, pole = 17, traffic_sign = 20, vegetation = 21, terrain = 22,
+              sky = 23, person = 24, car = 26;
+}
+
+// Material classes routing the G-buffer encoder (DESIGN §3), stored in the `material`
+// G-buffer channel as the index in this list.
+const std::vector<std::string>& material_names();
+// Cityscapes label id → material index (unlisted ids → "unlabeled").
+int material_of_cityscapes(int id);
+
+// One rendered frame, before it is written: what the renderer knows exactly.
+struct DemoFrame {
+  cv::Mat image;      // CV_32FC3 RGB [0,1]
+  cv::Mat gt_labels;  // CV_8UC1 Cityscapes ids
+  cv::Mat gbuffers;   // CV_32FC(8): depth, normal.xyz, albedo.rgb, material
+};
+
+// Renders frame `index` of the synthetic (`real` = false) or real set.
+DemoFrame render_demo_frame(bool real, int index, int height, int width, std::uint64_t seed);
+
+// The G-buffer channel names of the demo frames.
+const std::vector<std::string>& demo_gbuffer_channels();
+
+struct DemoResult {
+  std::string synthetic_list, real_list;  // the two file lists
+  int images_per_set = 0;
+  double seconds = 0;
+};
+
+// Writes <out>/synthetic/{images,robust_labels,gbuffers,gt_labels}/NNNN.*, <out>/real/
+// {images,robust_labels}/NNNN.png, and the lists <out>/synthetic.csv, <out>/real.csv.
+// The folder appears under its final name only when complete.
+DemoResult make_demo_data(const DemoOptions& opt, Progress* progress = nullptr);
+
+}  // namespace epe

@@ -1,0 +1,90 @@
+#include "epe/io/classes.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "epe/core/error.h"
+#include "epe/core/version.h"
+
+namespace fs = std::filesystem;
+
+namespace epe {
+
+std::string data_dir() {
+  static std::string dir;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::vector<std::string> candidates;
+    if (const char* env = std::getenv("EPE_DATA_DIR")) candidates.push_back(env);
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n > 0) {
+      buf[n] = 0;
+      candidates.push_back((fs::path(buf).parent_path().parent_path() / "share/epe/data").string());
+    }
+    candidates.push_back(EPE_SOURCE_DATA_DIR);
+    for (auto& c : candidates)
+      if (fs::exists(fs::path(c) / "mseg/universal_classes.txt")) {
+        dir = c;
+        return;
+      }
+  });
+  EPE_CHECK(!dir.empty(), "cannot find epe's data folder (mseg/universal_classes.txt); set EPE_DATA_DIR");
+  return dir;
+}
+
+const std::vector<std::string>& universal_class_names() {
+  static std::vector<std::string> names;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::string path = data_dir() + "/mseg/universal_classes.txt";
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      names.push_back(line);
+    }
+  });
+  EPE_CHECK(names.size() == 194, "'", data_dir(), "/mseg/universal_classes.txt' must have 194 lines, has ",
+            names.size());
+  return names;
+}
+
+std::string universal_class_name(int id) {
+  if (id == 255) return "unlabeled";
+  const auto& n = universal_class_names();
+  if (id >= 0 && id < static_cast<int>(n.size())) return n[id];
+  return cat("id", id);
+}
+
+const std::vector<int>& cityscapes_to_universal() {
+  static std::vector<int> map;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    map.assign(256, 255);
+    std::string path = data_dir() + "/mseg/cityscapes-34_to_universal.tsv";
+    std::ifstream in(path);
+    std::string line;
+    long n = 0;
+    while (std::getline(in, line)) {
+      if (++n == 1) continue;  // header
+      std::istringstream ss(line);
+      std::string src, name, uni;
+      std::getline(ss, src, '\t');
+      std::getline(ss, name, '\t');
+      std::getline(ss, uni, '\t');
+      if (src.empty()) continue;
+      int s = std::atoi(src.c_str()), u = std::atoi(uni.c_str());
+      if (s >= 0 && s < 256) map[s] = u;
+    }
+  });
+  EPE_CHECK(map[7] == 98, "'", data_dir(), "/mseg/cityscapes-34_to_universal.tsv' is missing or damaged");
+  return map;
+}
+
+}  // namespace epe

@@ -1,0 +1,54 @@
+#pragma once
+// Dataset file lists (DESIGN §3), the reference implementation's format: one sample per
+// line, comma-separated paths, relative paths resolved against the list's own folder;
+// `#` comments and blank lines ignored; CRLF line ends tolerated.
+//   synthetic rows: image, robust_labels, gbuffers, gt_labels
+//   real rows:      image, robust_labels
+// robust_labels may be left empty ("img.png,") until `epe segment` has filled it in.
+
+#include <string>
+#include <vector>
+
+namespace epe {
+
+enum class DatasetKind { synthetic, real };
+
+// "synthetic" | "real"; UserError naming `option` otherwise.
+DatasetKind parse_dataset_kind(const std::string& s, const std::string& option = "--kind");
+const char* to_string(DatasetKind k);
+// Number of columns a row of this kind has (4 or 2).
+int list_columns(DatasetKind k);
+
+struct ListRow {
+  long line = 0;                    // 1-based line in the list file
+  std::vector<std::string> fields;  // resolved paths ("" for an empty field)
+
+  const std::string& image() const { return fields.at(0); }
+  const std::string& robust_labels() const { return fields.at(1); }
+  const std::string& gbuffers() const { return fields.at(2); }   // synthetic only
+  const std::string& gt_labels() const { return fields.at(3); }  // synthetic only
+};
+
+struct FileList {
+  std::string path;  // the list file
+  DatasetKind kind = DatasetKind::real;
+  std::vector<ListRow> rows;
+};
+
+// A row-level problem found while parsing (used by `epe check`).
+struct ListIssue {
+  long line = 0;
+  std::string message;
+};
+
+// Strict reading: UserError "list.csv:12: ..." on the first malformed row, and on an
+// empty list. With `issues` given, malformed rows are recorded there and skipped instead.
+FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<ListIssue>* issues = nullptr);
+
+// Writes a list atomically; paths under the list's folder are written relative to it.
+void write_file_list(const std::string& path, const std::vector<std::vector<std::string>>& rows);
+
+// `p` relative to `base_dir` when it lies inside it, else unchanged.
+std::string relative_to(const std::string& p, const std::string& base_dir);
+
+}  // namespace epe

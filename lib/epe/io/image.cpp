@@ -1,0 +1,109 @@
+#include "epe/io/image.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "epe/core/atomic_file.h"
+#include "epe/core/error.h"
+
+namespace epe {
+
+namespace {
+const std::uint8_t kPngSig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+const std::uint8_t kPngIend[8] = {'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
+}  // namespace
+
+std::vector<std::uint8_t> read_image_bytes(const std::string& path) {
+  std::error_code ec;
+  EPE_CHECK(std::filesystem::exists(path, ec), "image '", path, "' does not exist");
+  std::ifstream in(path, std::ios::binary);
+  EPE_CHECK(in, "cannot open image '", path, "'");
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EPE_CHECK(!bytes.empty(), "image '", path, "' is empty (0 bytes)");
+  const std::size_t n = bytes.size();
+  if (n >= 8 && std::memcmp(bytes.data(), kPngSig, 8) == 0) {
+    EPE_CHECK(n >= 20 && std::memcmp(bytes.data() + n - 8, kPngIend, 8) == 0, "image '", path,
+              "' is a truncated PNG (no IEND chunk at the end of the file)");
+  } else if (n >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
+    // EOI must be at the end (a few padding bytes after it are tolerated).
+    bool eoi = false;
+    for (std::size_t i = n >= 2 ? n - 2 : 0, k = 0; k < 64 && i > 0; --i, ++k)
+      if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) {
+        eoi = true;
+        break;
+      }
+    EPE_CHECK(eoi, "image '", path, "' is a truncated JPEG (no end-of-image marker)");
+  } else {
+    throw UserError(cat("image '", path, "' is neither PNG nor JPEG (unknown file signature)"));
+  }
+  return bytes;
+}
+
+namespace {
+cv::Mat decode(const std::string& path) {
+  std::vector<std::uint8_t> bytes = read_image_bytes(path);
+  cv::Mat m;
+  try {
+    m = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    throw UserError(cat("image '", path, "' cannot be decoded: ", e.what()));
+  }
+  EPE_CHECK(!m.empty(), "image '", path, "' cannot be decoded (damaged data)");
+  EPE_CHECK(m.depth() == CV_8U || m.depth() == CV_16U, "image '", path, "' has an unsupported pixel type (",
+            m.depth(), "); expected 8- or 16-bit");
+  cv::Mat rgb;
+  switch (m.channels()) {
+    case 1: cv::cvtColor(m, rgb, cv::COLOR_GRAY2RGB); break;
+    case 3: cv::cvtColor(m, rgb, cv::COLOR_BGR2RGB); break;
+    case 4: cv::cvtColor(m, rgb, cv::COLOR_BGRA2RGB); break;
+    default: throw UserError(cat("image '", path, "' has ", m.channels(), " channels; expected 1, 3 or 4"));
+  }
+  return rgb;
+}
+}  // namespace
+
+cv::Mat read_image(const std::string& path) {
+  cv::Mat rgb = decode(path);
+  cv::Mat out;
+  rgb.convertTo(out, CV_32FC3, rgb.depth() == CV_16U ? 1.0 / 65535.0 : 1.0 / 255.0);
+  return out;
+}
+
+cv::Mat read_image_u8(const std::string& path) {
+  cv::Mat rgb = decode(path);
+  if (rgb.depth() == CV_8U) return rgb;
+  cv::Mat out;
+  rgb.convertTo(out, CV_8UC3, 255.0 / 65535.0);
+  return out;
+}
+
+cv::Mat to_u8(const cv::Mat& rgb_float) {
+  cv::Mat out;
+  rgb_float.convertTo(out, CV_8U, 255.0);  // saturate_cast rounds and clamps
+  return out;
+}
+
+void write_png(const std::string& path, const cv::Mat& image) {
+  EPE_ASSERT(!image.empty(), "writing an empty image to ", path);
+  cv::Mat out;
+  if (image.type() == CV_8UC1 || image.type() == CV_16UC1) {
+    out = image;
+  } else if (image.type() == CV_8UC3) {
+    cv::cvtColor(image, out, cv::COLOR_RGB2BGR);
+  } else if (image.type() == CV_32FC3) {
+    cv::cvtColor(to_u8(image), out, cv::COLOR_RGB2BGR);
+  } else {
+    throw InternalError(cat("write_png: unsupported matrix type ", image.type(), " for ", path));
+  }
+  std::vector<std::uint8_t> bytes;
+  EPE_CHECK(cv::imencode(".png", out, bytes, {cv::IMWRITE_PNG_COMPRESSION, 3}), "cannot encode PNG '", path, "'");
+  AtomicFile f(path);
+  f.write(bytes.data(), bytes.size());
+  f.commit();
+}
+
+}  // namespace epe
