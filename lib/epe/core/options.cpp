@@ -61,12 +61,21 @@ template <class T>
 T parse_integer(const std::string& name, const std::string& v) {
   errno = 0;
   char* end = nullptr;
-  long long x = std::strtoll(v.c_str(), &end, 10);
-  bool ok = !v.empty() && *end == '\0' && errno != ERANGE;
-  if (ok && x < 0) ok = std::is_signed_v<T> && x >= static_cast<long long>(std::numeric_limits<T>::min());
-  if (ok && x > 0) ok = static_cast<unsigned long long>(x) <= static_cast<unsigned long long>(std::numeric_limits<T>::max());
+  bool ok = !v.empty();
+  T out = 0;
+  if constexpr (std::is_signed_v<T>) {
+    long long x = std::strtoll(v.c_str(), &end, 10);
+    ok = ok && *end == '\0' && errno != ERANGE && x >= static_cast<long long>(std::numeric_limits<T>::min()) &&
+         x <= static_cast<long long>(std::numeric_limits<T>::max());
+    out = static_cast<T>(x);
+  } else {
+    unsigned long long x = std::strtoull(v.c_str(), &end, 10);
+    ok = ok && v.find('-') == std::string::npos && *end == '\0' && errno != ERANGE &&
+         x <= static_cast<unsigned long long>(std::numeric_limits<T>::max());
+    out = static_cast<T>(x);
+  }
   if (!ok) throw UserError(cat("option ", option_label(name), ": '", v, "' is not an integer in range"));
-  return static_cast<T>(x);
+  return out;
 }
 
 double parse_real(const std::string& name, const std::string& v) {

@@ -1,0 +1,42 @@
+#pragma once
+// Helpers shared by the test suites.
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace epe::test {
+
+// A fresh temporary folder, removed with its content on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Cuts a file to `keep` bytes.
+inline void truncate_file(const std::string& path, std::size_t keep) {
+  std::string s = read_text(path);
+  write_text(path, s.substr(0, keep));
+}
+
+// Runs a shell command; returns its exit status and captures stdout+stderr.
+int run_command(const std::string& cmd, std::string* output = nullptr);
+
+}  // namespace epe::test

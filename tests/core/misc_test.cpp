@@ -1,0 +1,89 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "epe/core/error.h"
+#include "epe/core/log.h"
+#include "epe/core/progress.h"
+#include "epe/core/runtime.h"
+#include "epe/core/sha256.h"
+#include "epe/core/thread_pool.h"
+#include "test_util.h"
+
+namespace epe {
+
+TEST(Sha256, KnownVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  std::string million(1000000, 'a');
+  EXPECT_EQ(sha256_hex(million), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  test::TempDir dir;
+  test::write_text(dir / "f", "abc");
+  EXPECT_EQ(sha256_file(dir / "f"), sha256_hex("abc"));
+  EXPECT_THROW(sha256_file(dir / "missing"), UserError);
+}
+
+TEST(ThreadPool, RunsEveryTaskAndRethrowsTaskErrors) {
+  ThreadPool pool(3);
+  std::atomic<int> sum{0};
+  pool.parallel_for(100, [&](std::size_t i) { sum += static_cast<int>(i); });
+  EXPECT_EQ(sum.load(), 4950);
+  auto f = pool.submit([] { return 6 * 7; });
+  EXPECT_EQ(f.get(), 42);
+  EXPECT_THROW(pool.parallel_for(10,
+                                 [](std::size_t i) {
+                                   if (i == 5) throw UserError("task 5 failed");
+                                 }),
+               UserError);
+}
+
+TEST(Progress, FormatsCountRateAndEta) {
+  EXPECT_EQ(Progress::format_line("crops", 50, 100, "frames", 10.0, 0), "crops 50/100  50.0% 5.0 frames/s ETA 10.0s");
+  EXPECT_EQ(Progress::format_line("x", 7, 0, "rows", 2.0, 0), "x 7 3.5 rows/s elapsed 2.0s");
+  std::string bar = Progress::format_line("x", 1, 4, "it", 1.0, 8);
+  EXPECT_NE(bar.find("[##......]"), std::string::npos) << bar;
+  EXPECT_EQ(format_duration(125), "2m05s");
+  EXPECT_EQ(format_bytes(1536), "1.5 KiB");
+}
+
+TEST(Progress, PlainLinesWhenNotATerminal) {
+  test::TempDir dir;
+  std::FILE* f = std::fopen((dir / "log").c_str(), "w");
+  {
+    Progress p("work", 3, "items", Progress::Style::automatic, f, 0.0);
+    EXPECT_EQ(p.style(), Progress::Style::lines);
+    p.add(3);
+  }
+  std::fclose(f);
+  std::string log = test::read_text(dir / "log");
+  EXPECT_NE(log.find("work 3/3 100.0%"), std::string::npos) << log;
+  EXPECT_EQ(log.find('\r'), std::string::npos);
+}
+
+TEST(Log, LevelsFilterMessages) {
+  std::vector<std::string> got;
+  set_log_sink([&](LogLevel l, const std::string& m) { got.push_back(std::string(to_string(l)) + ":" + m); });
+  set_log_level(LogLevel::warn);
+  log_info("hidden");
+  log_warn("shown ", 1);
+  set_log_level(LogLevel::info);
+  log_info("now shown");
+  set_log_sink(nullptr);
+  EXPECT_EQ(got, (std::vector<std::string>{"warning:shown 1", "info:now shown"}));
+  EXPECT_EQ(parse_log_level("debug"), LogLevel::debug);
+  EXPECT_THROW(parse_log_level("loud"), UserError);
+}
+
+TEST(Runtime, SetsThreadsAndReportsVersions) {
+  set_threads(2);
+  EXPECT_EQ(threads(), 2);
+  std::string v = version_report();
+  for (const char* s : {"LibTorch", "FAISS", "OpenCV", "HDF5", "BLAS", "threads", "CUDA"})
+    EXPECT_NE(v.find(s), std::string::npos) << s;
+  set_threads(0);
+  EXPECT_GE(threads(), 1);
+}
+
+}  // namespace epe

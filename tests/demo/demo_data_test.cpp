@@ -1,0 +1,117 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <opencv2/core.hpp>
+
+#include "epe/core/error.h"
+#include "epe/demo/demo_data.h"
+#include "epe/io/classes.h"
+#include "epe/io/file_list.h"
+#include "epe/io/gbuffers.h"
+#include "epe/io/image.h"
+#include "epe/io/labels.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace epe {
+
+namespace {
+DemoOptions small(const std::string& out, std::uint64_t seed) {
+  DemoOptions o;
+  o.out = out;
+  o.images = 3;
+  o.height = 64;
+  o.width = 112;
+  o.seed = seed;
+  return o;
+}
+
+std::vector<std::string> files_under(const std::string& root) {
+  std::vector<std::string> v;
+  for (auto& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file()) v.push_back(fs::relative(e.path(), root).string());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+}  // namespace
+
+TEST(DemoData, SameSeedGivesByteIdenticalFilesOtherSeedDiffers) {
+  test::TempDir dir;
+  make_demo_data(small(dir / "a", 5));
+  DemoOptions b = small(dir / "b", 5);
+  b.threads = 1;  // thread count must not matter
+  make_demo_data(b);
+  make_demo_data(small(dir / "c", 6));
+  auto fa = files_under(dir / "a");
+  ASSERT_EQ(fa, files_under(dir / "b"));
+  ASSERT_EQ(fa.size(), 3u * 6 + 2);  // 4 synthetic + 2 real files per frame, 2 lists
+  int differing = 0;
+  for (auto& f : fa) {
+    EXPECT_EQ(test::read_text(dir / ("a/" + f)), test::read_text(dir / ("b/" + f))) << f;
+    differing += test::read_text(dir / ("a/" + f)) != test::read_text(dir / ("c/" + f));
+  }
+  EXPECT_GE(differing, 3 * 6) << "another seed must change every frame";
+}
+
+TEST(DemoData, FramesAreConsistentWithTheirLabelsAndGBuffers) {
+  test::TempDir dir;
+  DemoResult r = make_demo_data(small(dir / "d", 1));
+  FileList syn = read_file_list(r.synthetic_list, DatasetKind::synthetic);
+  ASSERT_EQ(syn.rows.size(), 3u);
+  const auto& to_uni = cityscapes_to_universal();
+  for (auto& row : syn.rows) {
+    cv::Mat img = read_image(row.image());
+    cv::Mat gt = read_label_map(row.gt_labels(), 33);
+    cv::Mat rob = read_label_map(row.robust_labels());
+    GBuffers g = read_gbuffers(row.gbuffers());
+    ASSERT_EQ(g.names, demo_gbuffer_channels());
+    ASSERT_EQ(img.rows, g.height);
+    for (int y = 0; y < gt.rows; ++y)
+      for (int x = 0; x < gt.cols; ++x) {
+        int id = gt.at<std::uint8_t>(y, x);
+        ASSERT_EQ(rob.at<std::uint8_t>(y, x), to_uni[id]) << "robust label = mapped GT label";
+        ASSERT_EQ(static_cast<int>(g.at(y, x, 7)), material_of_cityscapes(id)) << "material channel";
+        if (id == cs::sky) {  // sky is unshaded: image = albedo (to 8-bit precision)
+          for (int k = 0; k < 3; ++k) ASSERT_NEAR(img.at<cv::Vec3f>(y, x)[k], g.at(y, x, 4 + k), 2.5e-3);
+        }
+      }
+  }
+}
+
+TEST(DemoData, LayoutsDifferByDesign) {
+  // Synthetic frames: horizon higher (0.40 H vs 0.52 H), more vegetation, grass verges.
+  const int h = 96, w = 160, n = 12;
+  double sky_row_syn = 0, sky_row_real = 0, veg_syn = 0, veg_real = 0, terrain_real = 0;
+  for (int i = 0; i < n; ++i) {
+    for (bool real : {false, true}) {
+      DemoFrame f = render_demo_frame(real, i, h, w, 0);
+      // lowest sky pixel in the centre column ~ horizon
+      int lowest = 0;
+      for (int y = 0; y < h; ++y)
+        if (f.gt_labels.at<std::uint8_t>(y, w / 2) == cs::sky) lowest = y;
+      double veg = cv::countNonZero(f.gt_labels == cs::vegetation) / double(h * w);
+      (real ? sky_row_real : sky_row_syn) += lowest / double(h) / n;
+      (real ? veg_real : veg_syn) += veg / n;
+      if (real) terrain_real += cv::countNonZero(f.gt_labels == cs::terrain);
+    }
+  }
+  EXPECT_LT(sky_row_syn + 0.08, sky_row_real);
+  EXPECT_GT(veg_syn, 2 * veg_real);
+  EXPECT_EQ(terrain_real, 0);
+}
+
+TEST(DemoData, RefusesAnExistingOutputWithoutForce) {
+  test::TempDir dir;
+  make_demo_data(small(dir / "d", 0));
+  EXPECT_THROW(make_demo_data(small(dir / "d", 0)), UserError);
+  DemoOptions f = small(dir / "d", 0);
+  f.force = true;
+  EXPECT_NO_THROW(make_demo_data(f));
+  DemoOptions bad = small(dir / "e", 0);
+  bad.height = 8;
+  EXPECT_THROW(make_demo_data(bad), UserError);
+  EXPECT_FALSE(fs::exists(dir / "e"));
+}
+
+}  // namespace epe

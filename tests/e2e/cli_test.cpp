@@ -1,0 +1,101 @@
+// End-to-end tests of the `epe` binary: exit codes, messages, nothing written on failure.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace epe {
+
+namespace {
+int epe(const std::string& args, std::string* out = nullptr) {
+  return test::run_command(std::string(EPE_BINARY) + " " + args, out);
+}
+bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+}  // namespace
+
+TEST(Cli, HelpListsEveryCommandAndVersionNamesTheLibraries) {
+  std::string out;
+  EXPECT_EQ(epe("--help", &out), 0);
+  for (const char* c : {"demo-data", "check", "info"}) EXPECT_TRUE(has(out, c)) << out;
+  EXPECT_EQ(epe("--version", &out), 0);
+  for (const char* s : {"LibTorch", "FAISS", "OpenCV", "HDF5", "BLAS", "threads", "CUDA"}) EXPECT_TRUE(has(out, s)) << out;
+  EXPECT_EQ(epe("check --help", &out), 0);
+  EXPECT_TRUE(has(out, "--kind")) << out;
+  EXPECT_TRUE(has(out, "(=synthetic)")) << out;
+}
+
+TEST(Cli, UserErrorsExitWithOne) {
+  std::string out;
+  EXPECT_EQ(epe("no-such-command", &out), 1);
+  EXPECT_TRUE(has(out, "unknown command")) << out;
+  EXPECT_EQ(epe("", &out), 1);
+  EXPECT_EQ(epe("check --list /nonexistent/list.csv --kind real", &out), 1);
+  EXPECT_TRUE(has(out, "/nonexistent/list.csv")) << out;
+  EXPECT_EQ(epe("check --list x.csv --kind fake", &out), 1);
+  EXPECT_TRUE(has(out, "--kind")) << out;
+  EXPECT_EQ(epe("demo-data --out /tmp/x --images zero", &out), 1);
+  EXPECT_TRUE(has(out, "--images")) << out;
+  EXPECT_EQ(epe("info", &out), 1);
+}
+
+TEST(Cli, DemoDataCheckInfoAndPlantedFaults) {
+  test::TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo";
+  ASSERT_EQ(epe("demo-data --out " + demo + " --images 5 --height 48 --width 64 --seed 3", &out), 0) << out;
+  EXPECT_TRUE(has(out, "synthetic.csv")) << out;
+  EXPECT_EQ(epe("check --list " + demo + "/synthetic.csv --kind synthetic", &out), 0) << out;
+  EXPECT_EQ(epe("check " + demo + "/real.csv --kind real", &out), 0) << out;
+  EXPECT_EQ(epe("info " + demo + "/synthetic/gbuffers/0000.h5", &out), 0) << out;
+  EXPECT_TRUE(has(out, "G-buffers")) << out;
+  EXPECT_TRUE(has(out, "48 x 64 x 8  float16")) << out;
+
+  // Existing output without --force: exit 1, the folder is untouched.
+  std::string before = test::read_text(demo + "/real.csv");
+  EXPECT_EQ(epe("demo-data --out " + demo + " --images 2 --height 48 --width 64", &out), 1);
+  EXPECT_TRUE(has(out, "--force")) << out;
+  EXPECT_EQ(test::read_text(demo + "/real.csv"), before);
+
+  // Planted faults, each named by its line.
+  fs::remove(demo + "/real/images/0000.png");
+  test::truncate_file(demo + "/real/images/0002.png", 50);
+  std::string list = test::read_text(demo + "/real.csv");
+  list.replace(list.rfind("real/images/0004.png,"), std::string("real/images/0004.png,").size(), "real/images/0004.png;");
+  test::write_text(demo + "/real.csv", list);
+  EXPECT_EQ(epe("check " + demo + "/real.csv --kind real", &out), 1) << out;
+  EXPECT_TRUE(has(out, "real.csv:1: image")) << out;
+  EXPECT_TRUE(has(out, "real.csv:3: image")) << out;
+  EXPECT_TRUE(has(out, "real.csv:5: expected 2")) << out;
+  EXPECT_TRUE(has(out, "2 of 5 rows ok")) << out;
+}
+
+TEST(Cli, InfoOnDamagedOrForeignFilesExitsWithOne) {
+  test::TempDir dir;
+  std::string out;
+  test::write_text(dir / "text.h5", "hello");
+  EXPECT_EQ(epe("info " + dir / "text.h5", &out), 1);
+  EXPECT_TRUE(has(out, "not an HDF5 file")) << out;
+  ASSERT_EQ(epe("demo-data --out " + dir / "d" + " --images 1 --height 64 --width 64", &out), 0) << out;
+  std::string g = dir / "d/synthetic/gbuffers/0000.h5";
+  test::truncate_file(g, 3000);
+  EXPECT_EQ(epe("info " + g, &out), 1) << out;
+  EXPECT_TRUE(has(out, g)) << out;
+}
+
+TEST(Cli, ConfigFileFeedsTheSameOptions) {
+  test::TempDir dir;
+  std::string out;
+  test::write_text(dir / "demo.ini", "images = 2\nheight = 40\nwidth = 48\nseed = 9\n");
+  ASSERT_EQ(epe("demo-data --config " + dir / "demo.ini" + " --out " + dir / "d", &out), 0) << out;
+  EXPECT_TRUE(has(out, "2 synthetic + 2 real frames of 40x48 (seed 9)")) << out;
+  test::write_text(dir / "bad.ini", "images = 2\nimagez = 3\n");
+  EXPECT_EQ(epe("demo-data --config " + dir / "bad.ini" + " --out " + dir / "e", &out), 1);
+  EXPECT_TRUE(has(out, "bad.ini:2:")) << out;
+  EXPECT_FALSE(fs::exists(dir / "e"));
+}
+
+}  // namespace epe

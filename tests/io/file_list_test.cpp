@@ -1,0 +1,59 @@
+#include <gtest/gtest.h>
+
+#include "epe/core/error.h"
+#include "epe/io/file_list.h"
+#include "test_util.h"
+
+namespace epe {
+
+TEST(FileList, ParsesRowsResolvesRelativePathsSkipsCommentsToleratesCrlf) {
+  test::TempDir dir;
+  std::string p = dir / "list.csv";
+  test::write_text(p, "# header comment\r\nimg/a.png, lab/a.png\r\n\r\n/abs/b.png,lab/b.png\n  # indented comment\nc.png,\n");
+  FileList l = read_file_list(p, DatasetKind::real);
+  ASSERT_EQ(l.rows.size(), 3u);
+  EXPECT_EQ(l.rows[0].line, 2);
+  EXPECT_EQ(l.rows[0].image(), dir / "img/a.png");
+  EXPECT_EQ(l.rows[0].robust_labels(), dir / "lab/a.png");
+  EXPECT_EQ(l.rows[1].image(), "/abs/b.png");
+  EXPECT_EQ(l.rows[1].line, 4);
+  EXPECT_EQ(l.rows[2].robust_labels(), "");  // not yet segmented
+}
+
+TEST(FileList, WrongColumnCountNamesTheLine) {
+  test::TempDir dir;
+  std::string p = dir / "s.csv";
+  test::write_text(p, "a.png,b.png,c.h5,d.png\nonly_one.png\n");
+  try {
+    read_file_list(p, DatasetKind::synthetic);
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find(p + ":2:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("expected 4"), std::string::npos) << e.what();
+  }
+  std::vector<ListIssue> issues;
+  FileList l = read_file_list(p, DatasetKind::synthetic, &issues);
+  EXPECT_EQ(l.rows.size(), 1u);
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues[0].line, 2);
+}
+
+TEST(FileList, EmptyOrMissingListIsAUserError) {
+  test::TempDir dir;
+  test::write_text(dir / "empty.csv", "# nothing\n\n");
+  EXPECT_THROW(read_file_list(dir / "empty.csv", DatasetKind::real), UserError);
+  EXPECT_THROW(read_file_list(dir / "missing.csv", DatasetKind::real), UserError);
+  EXPECT_THROW(read_file_list(dir.path(), DatasetKind::real), UserError);
+  EXPECT_THROW(parse_dataset_kind("fake"), UserError);
+}
+
+TEST(FileList, WritesPathsRelativeToTheListAndReadsThemBack) {
+  test::TempDir dir;
+  std::string p = dir / "out.csv";
+  write_file_list(p, {{dir / "x/1.png", dir / "y/1.png"}, {"/elsewhere/2.png", dir / "y/2.png"}});
+  EXPECT_EQ(test::read_text(p), "x/1.png,y/1.png\n/elsewhere/2.png,y/2.png\n");
+  FileList l = read_file_list(p, DatasetKind::real);
+  EXPECT_EQ(l.rows[0].image(), dir / "x/1.png");
+}
+
+}  // namespace epe
