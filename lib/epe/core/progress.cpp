@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <exception>
 
 #include "epe/core/error.h"
 #include "epe/core/log.h"
@@ -49,6 +50,7 @@ Progress::Progress(std::string label, std::int64_t total, std::string unit, Styl
 }
 
 Progress::~Progress() {
+  if (std::uncaught_exceptions() > 0) return;  // the error message says enough
   try {
     finish();
   } catch (...) {
