@@ -13,7 +13,7 @@ int run_demo_data(const Args& args) {
               "Renders two procedural street-scene datasets: 'synthetic' (flat-shaded from G-buffers, exact GT and\n"
               "robust labels) and 'real' (photographic degradations, robust labels), whose layouts differ on\n"
               "purpose (see data/README.md). Same seed => byte-identical files.");
-  s.add("out,o", &o.out, "output folder").required();
+  s.add("out,o", &o.out, "output folder").required().not_recorded();
   s.add("images,n", &o.images, "frames per set");
   s.add("height", &o.height, "frame height");
   s.add("width", &o.width, "frame width");
@@ -23,6 +23,8 @@ int run_demo_data(const Args& args) {
   if (!s.parse(args)) return 0;
   apply_common(c);
   o.threads = c.threads;
+  // Only what decides the content is recorded, so that two runs give identical folders.
+  o.record = "# epe demo-data: the options these frames were rendered with (usable as --config)\n" + s.resolved_ini();
   o.check();
   Progress progress("demo-data", o.images, "frame pairs");
   DemoResult r = make_demo_data(o, &progress);

@@ -6,7 +6,7 @@
 namespace epe::app {
 
 void add_common(OptionSet& s, CommonOptions& c) {
-  s.add("threads", &c.threads, "worker threads (LibTorch, OpenCV, FAISS, BLAS); 0 = all cores");
+  s.add("threads", &c.threads, "worker threads (LibTorch, OpenCV, FAISS, BLAS); 0 = all cores").not_recorded();
   s.add("log-level", &c.log_level, "debug | info | warn | error | quiet").not_recorded();
   s.add("quiet,q", &c.quiet, "only warnings and errors (no progress)").not_recorded();
 }

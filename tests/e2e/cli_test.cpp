@@ -92,6 +92,14 @@ TEST(Cli, ConfigFileFeedsTheSameOptions) {
   test::write_text(dir / "demo.ini", "images = 2\nheight = 40\nwidth = 48\nseed = 9\n");
   ASSERT_EQ(epe("demo-data --config " + dir / "demo.ini" + " --out " + dir / "d", &out), 0) << out;
   EXPECT_TRUE(has(out, "2 synthetic + 2 real frames of 40x48 (seed 9)")) << out;
+  // The folder records the options that decided its content, readable by --config.
+  std::string rec = test::read_text(dir / "d/options.ini");
+  EXPECT_TRUE(has(rec, "seed = 9\n")) << rec;
+  EXPECT_FALSE(has(rec, "out =")) << rec;
+  ASSERT_EQ(epe("demo-data --config " + dir / "d/options.ini" + " --out " + dir / "d2", &out), 0) << out;
+  for (const char* f : {"synthetic.csv", "options.ini", "synthetic/images/0001.png", "synthetic/gbuffers/0001.h5",
+                        "real/images/0000.png"})
+    EXPECT_EQ(test::read_text(dir / "d/" + f), test::read_text(dir / "d2/" + f)) << f;
   test::write_text(dir / "bad.ini", "images = 2\nimagez = 3\n");
   EXPECT_EQ(epe("demo-data --config " + dir / "bad.ini" + " --out " + dir / "e", &out), 1);
   EXPECT_TRUE(has(out, "bad.ini:2:")) << out;

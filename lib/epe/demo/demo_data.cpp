@@ -400,6 +400,7 @@ DemoResult make_demo_data(const DemoOptions& opt, Progress* progress) {
   }
   write_file_list((root / "synthetic.csv").string(), syn_rows);
   write_file_list((root / "real.csv").string(), real_rows);
+  if (!opt.record.empty()) write_file_atomic((root / "options.ini").string(), opt.record);
   dir.commit();
 
   DemoResult res;

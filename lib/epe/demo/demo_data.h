@@ -22,6 +22,7 @@ struct DemoOptions {
   std::uint64_t seed = 0;   // same seed => byte-identical files
   bool force = false;       // replace an existing output folder
   int threads = 0;          // 0 = all cores
+  std::string record;       // resolved options (INI) saved as <out>/options.ini; "" = none
   void check() const;
 };
 
@@ -57,7 +58,8 @@ struct DemoResult {
 };
 
 // Writes <out>/synthetic/{images,robust_labels,gbuffers,gt_labels}/NNNN.*, <out>/real/
-// {images,robust_labels}/NNNN.png, and the lists <out>/synthetic.csv, <out>/real.csv.
+// {images,robust_labels}/NNNN.png, the lists <out>/synthetic.csv, <out>/real.csv, and
+// <out>/options.ini (opt.record) when given.
 // The folder appears under its final name only when complete.
 DemoResult make_demo_data(const DemoOptions& opt, Progress* progress = nullptr);
 
