@@ -5,6 +5,8 @@
 #include <exception>
 #include <iostream>
 
+#include <H5Cpp.h>
+
 #include "command.h"
 #include "epe/core/error.h"
 #include "epe/core/runtime.h"
@@ -54,6 +56,13 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "internal error: %s\nThis is a bug in epe; please report it with the command line.\n",
                  e.what());
+    return 2;
+  } catch (const H5::Exception& e) {
+    std::fprintf(stderr, "internal error: HDF5: %s\nThis is a bug in epe; please report it with the command line.\n",
+                 e.getDetailMsg().c_str());
+    return 2;
+  } catch (...) {
+    std::fprintf(stderr, "internal error: unknown exception\nThis is a bug in epe; please report it.\n");
     return 2;
   }
 }

@@ -113,6 +113,29 @@ TEST(Options, BadValuesAndMissingRequiredOptionsNameTheOption) {
   }
 }
 
+TEST(Options, BadConfigValueNamesTheFileAndLineAndRepeatableOptionsFromTheCommandLineWin) {
+  test::TempDir dir;
+  std::string ini = dir / "v.ini";
+  test::write_text(ini, "list = a.csv\nextra = from_config\ncrop-size = big\n");
+  {
+    Opts o;
+    OptionSet s("epe t", "test");
+    bind(s, o);
+    try {
+      s.parse({"--config", ini});
+      FAIL();
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find(ini + ":3:"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("--crop-size"), std::string::npos) << e.what();
+    }
+  }
+  Opts o;
+  OptionSet s("epe t", "test");
+  bind(s, o);
+  ASSERT_TRUE(s.parse({"--config", ini, "--extra", "cli", "--crop-size", "5"}));
+  EXPECT_EQ(o.lists, (std::vector<std::string>{"cli"}));
+}
+
 TEST(Options, ResolvedIniIsReadableByConfig) {
   test::TempDir dir;
   Opts a;

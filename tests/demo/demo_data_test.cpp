@@ -108,6 +108,13 @@ TEST(DemoData, RefusesAnExistingOutputWithoutForce) {
   DemoOptions f = small(dir / "d", 0);
   f.force = true;
   EXPECT_NO_THROW(make_demo_data(f));
+  // --force replaces earlier demo data only, never an unrelated folder.
+  std::filesystem::create_directories(dir / "mine");
+  test::write_text(dir / "mine/precious.txt", "keep");
+  DemoOptions g = small(dir / "mine", 0);
+  g.force = true;
+  EXPECT_THROW(make_demo_data(g), UserError);
+  EXPECT_EQ(test::read_text(dir / "mine/precious.txt"), "keep");
   DemoOptions bad = small(dir / "e", 0);
   bad.height = 8;
   EXPECT_THROW(make_demo_data(bad), UserError);

@@ -54,6 +54,10 @@ TEST(FileList, WritesPathsRelativeToTheListAndReadsThemBack) {
   EXPECT_EQ(test::read_text(p), "x/1.png,y/1.png\n/elsewhere/2.png,y/2.png\n");
   FileList l = read_file_list(p, DatasetKind::real);
   EXPECT_EQ(l.rows[0].image(), dir / "x/1.png");
+  // A path outside the list's folder that is relative to the working folder is written absolute.
+  write_file_list(dir / "sub.csv", {{"relative/to/cwd.png", "y.png"}});
+  std::string text = test::read_text(dir / "sub.csv");
+  EXPECT_EQ(text.substr(0, 1), "/") << text;
 }
 
 }  // namespace epe

@@ -50,6 +50,12 @@ TEST(Npz, DamagedOrForeignArchivesAreReported) {
   test::truncate_file(dir / "ok.npz", 60);
   EXPECT_THROW(read_npz(dir / "ok.npz"), UserError);
   EXPECT_THROW(read_npz(dir / "missing.npz"), UserError);
+  // Headers that lie about the shape never read past the data.
+  for (const char* shape : {"(-1,)", "(abc,)", "(99999999999, 99999999999)"}) {
+    std::string h = std::string("{'descr': '<f4', 'fortran_order': False, 'shape': ") + shape + ", }";
+    std::string npy = std::string("\x93NUMPY\x01\x00", 8) + char(h.size()) + '\0' + h + std::string(16, '\0');
+    EXPECT_THROW(parse_npy(reinterpret_cast<const std::uint8_t*>(npy.data()), npy.size(), "x"), UserError) << shape;
+  }
 }
 
 }  // namespace epe

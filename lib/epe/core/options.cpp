@@ -242,7 +242,7 @@ bool OptionSet::parse(const std::vector<std::string>& args, std::ostream& help_o
     if (e.positional != 0) pos.add(e.name.c_str(), e.positional);
   desc.add_options()("config", po::value<std::string>(), "")("help,h", "");
 
-  po::variables_map vm;
+  po::variables_map vm, cfg;  // command line and config file, kept apart: the command line wins
   try {
     po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
   } catch (const po::too_many_positional_options_error&) {
@@ -259,11 +259,10 @@ bool OptionSet::parse(const std::vector<std::string>& args, std::ostream& help_o
     std::ifstream in(config_path_);
     EPE_CHECK(in, "option --config: cannot read '", config_path_, "'");
     try {
-      po::store(po::parse_config_file(in, desc, false), vm);
+      po::store(po::parse_config_file(in, desc, false), cfg);
     } catch (const po::error& e) {
       std::string key;
-      if (auto* u = dynamic_cast<const po::unknown_option*>(&e)) key = u->get_option_name();
-      if (auto* u = dynamic_cast<const po::error_with_option_name*>(&e); u && key.empty()) key = u->get_option_name();
+      if (auto* u = dynamic_cast<const po::error_with_option_name*>(&e)) key = u->get_option_name();
       while (!key.empty() && key[0] == '-') key.erase(0, 1);
       long line = key.empty() ? 0 : find_key_line(config_path_, key);
       throw UserError(cat(line > 0 ? at_line(config_path_, line, "") : config_path_ + ": ", e.what()));
@@ -271,16 +270,24 @@ bool OptionSet::parse(const std::vector<std::string>& args, std::ostream& help_o
   }
   given_.clear();
   for (auto& e : entries_) {
-    if (!vm.count(e.name)) {
+    const bool from_cmd = vm.count(e.name) > 0;
+    const po::variables_map& src = from_cmd ? vm : cfg;
+    if (!src.count(e.name)) {
       if (e.required) throw UserError(cat(usage_.substr(0, usage_.find(" -")), ": option --", e.name, " is required (see --help)"));
       continue;
     }
     given_.push_back(e.name);
-    const auto& v = vm[e.name];
-    if (e.kind == Kind::multi)
-      e.assign_multi(v.as<std::vector<std::string>>());
-    else
-      e.assign(v.as<std::string>());
+    const auto& v = src[e.name];
+    try {
+      if (e.kind == Kind::multi)
+        e.assign_multi(v.as<std::vector<std::string>>());
+      else
+        e.assign(v.as<std::string>());
+    } catch (const UserError& err) {
+      if (from_cmd) throw;
+      long line = find_key_line(config_path_, e.name);
+      throw UserError(line > 0 ? at_line(config_path_, line, err.what()) : cat(config_path_, ": ", err.what()));
+    }
   }
   return true;
 }

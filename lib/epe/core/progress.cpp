@@ -90,6 +90,11 @@ void Progress::add(std::int64_t n) {
   draw_locked(false);
 }
 
+void Progress::set_total(std::int64_t total) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  total_ = total;
+}
+
 void Progress::set(std::int64_t done) {
   std::lock_guard<std::mutex> lock(mutex_);
   done_ = done;

@@ -24,6 +24,8 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
 
   void add(std::int64_t n = 1);
+  // Sets the total once it is known (e.g. after a list was read).
+  void set_total(std::int64_t total);
   void set(std::int64_t done);
   // Prints the final line (count, elapsed time, mean rate). Idempotent.
   void finish();

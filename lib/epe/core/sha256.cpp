@@ -95,6 +95,7 @@ std::string sha256_file(const std::string& path) {
     in.read(buf.data(), buf.size());
     s.update(buf.data(), static_cast<std::size_t>(in.gcount()));
   }
+  EPE_CHECK(!in.bad(), "read error in '", path, "'");
   return s.hex_digest();
 }
 

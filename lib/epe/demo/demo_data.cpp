@@ -359,11 +359,22 @@ DemoResult make_demo_data(const DemoOptions& opt, Progress* progress) {
   opt.check();
   auto t0 = std::chrono::steady_clock::now();
   cityscapes_to_universal();  // fail early when data/ is missing
+  {
+    std::error_code ec;
+    if (opt.force && fs::is_directory(opt.out, ec) && !fs::is_empty(opt.out, ec) &&
+        !fs::exists(fs::path(opt.out) / "synthetic.csv", ec))
+      throw UserError(cat("--out '", opt.out, "' is a folder that does not look like epe demo-data output (no ",
+                          "synthetic.csv); --force only replaces earlier demo data"));
+  }
   AtomicDir dir(opt.out, opt.force);
   const fs::path root = dir.temp_path();
   for (const char* sub : {"synthetic/images", "synthetic/robust_labels", "synthetic/gbuffers", "synthetic/gt_labels",
                           "real/images", "real/robust_labels"})
-    fs::create_directories(root / sub);
+  {
+    std::error_code ec;
+    fs::create_directories(root / sub, ec);
+    EPE_CHECK(!ec, "cannot create '", (root / sub).string(), "': ", ec.message());
+  }
 
   std::vector<std::vector<std::string>> syn_rows(opt.images), real_rows(opt.images);
   {

@@ -90,7 +90,7 @@ std::string relative_to(const std::string& p, const std::string& base_dir) {
   fs::path abs = fs::absolute(p).lexically_normal();
   fs::path base = fs::absolute(base_dir.empty() ? "." : base_dir).lexically_normal();
   fs::path rel = abs.lexically_relative(base);
-  if (rel.empty() || *rel.begin() == "..") return p;
+  if (rel.empty() || *rel.begin() == "..") return abs.string();  // outside: absolute, never cwd-relative
   return rel.string();
 }
 

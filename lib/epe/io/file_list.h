@@ -48,7 +48,7 @@ FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<L
 // Writes a list atomically; paths under the list's folder are written relative to it.
 void write_file_list(const std::string& path, const std::vector<std::vector<std::string>>& rows);
 
-// `p` relative to `base_dir` when it lies inside it, else unchanged.
+// `p` relative to `base_dir` when it lies inside it, else as an absolute path.
 std::string relative_to(const std::string& p, const std::string& base_dir);
 
 }  // namespace epe

@@ -32,8 +32,12 @@ GBufferHeader header_from_h5(const H5::H5File& f, const std::string& path) {
   h.height = static_cast<int>(dims[0]);
   h.width = static_cast<int>(dims[1]);
   h.channels = static_cast<int>(dims[2]);
-  H5::DataSet ds = f.openDataSet("/gbuffers");
-  h.names = h5::has_attr(ds, "channels") ? h5::attr_strings(ds, "channels") : default_names(h.channels);
+  try {
+    H5::DataSet ds = f.openDataSet("/gbuffers");
+    h.names = h5::has_attr(ds, "channels") ? h5::attr_strings(ds, "channels") : default_names(h.channels);
+  } catch (const H5::Exception& e) {
+    throw UserError(cat("G-buffer file '", path, "' is damaged: ", e.getDetailMsg()));
+  }
   EPE_CHECK(static_cast<int>(h.names.size()) == h.channels, "G-buffer file '", path, "': attribute 'channels' names ",
             h.names.size(), " channels but /gbuffers has ", h.channels);
   return h;
@@ -44,16 +48,24 @@ H5::H5File open_gbuffer_file(const std::string& path) {
   auto tag = h5::read_format(f);
   EPE_CHECK(tag.name.empty() || tag.name == "gbuffers", "'", path, "' is a '", tag.name,
             "' store, not a G-buffer file");
+  EPE_CHECK(tag.name.empty() || (tag.version >= 1 && tag.version <= kFormatVersion), "G-buffer file '", path,
+            "' has format version ", tag.version, "; this epe reads versions 1..", kFormatVersion);
   EPE_CHECK(h5::exists(f, "/gbuffers"), "G-buffer file '", path, "' has no /gbuffers dataset");
   return f;
 }
 }  // namespace
 
+static void check_npz_gbuffers(const NpyArray& a, const std::string& path) {
+  EPE_CHECK(a.shape.size() == 3, "G-buffer file '", path, "': array 'data' must be H x W x C, found ", a.shape.size(),
+            " dimension(s)");
+  EPE_CHECK(a.dtype == "<f2" || a.dtype == "<f4", "G-buffer file '", path, "': array 'data' has dtype ", a.dtype,
+            ", expected float16 or float32");
+}
+
 GBufferHeader probe_gbuffers(const std::string& path) {
   if (is_npz(path)) {
     NpyArray a = read_npz_array(path, "data");
-    EPE_CHECK(a.shape.size() == 3, "G-buffer file '", path, "': array 'data' must be H x W x C, found ", a.shape.size(),
-              " dimension(s)");
+    check_npz_gbuffers(a, path);
     GBufferHeader h;
     h.format = "reference-npz";
     h.height = static_cast<int>(a.shape[0]);
@@ -71,10 +83,7 @@ GBuffers read_gbuffers(const std::string& path) {
   GBuffers g;
   if (is_npz(path)) {
     NpyArray a = read_npz_array(path, "data");
-    EPE_CHECK(a.shape.size() == 3, "G-buffer file '", path, "': array 'data' must be H x W x C, found ", a.shape.size(),
-              " dimension(s)");
-    EPE_CHECK(a.dtype == "<f2" || a.dtype == "<f4", "G-buffer file '", path, "': array 'data' has dtype ", a.dtype,
-              ", expected float16 or float32");
+    check_npz_gbuffers(a, path);
     g.height = static_cast<int>(a.shape[0]);
     g.width = static_cast<int>(a.shape[1]);
     g.channels = static_cast<int>(a.shape[2]);
@@ -110,9 +119,14 @@ void write_gbuffers(const std::string& path, const GBuffers& g) {
     opt.chunk = {static_cast<hsize_t>(std::min(g.height, 64)), static_cast<hsize_t>(g.width),
                  static_cast<hsize_t>(g.channels)};
     h5::write(f, "/gbuffers", g.data, {hsize_t(g.height), hsize_t(g.width), hsize_t(g.channels)}, opt);
-    H5::DataSet ds = f.openDataSet("/gbuffers");
-    h5::set_attr(ds, "channels", g.names);
-    f.close();
+    try {
+      H5::DataSet ds = f.openDataSet("/gbuffers");
+      h5::set_attr(ds, "channels", g.names);
+      ds.close();
+      f.close();  // flushes: an error here must stop the commit
+    } catch (const H5::Exception& e) {
+      throw UserError(cat("cannot write G-buffer file '", path, "': ", e.getDetailMsg()));
+    }
   }
   out.commit();
 }

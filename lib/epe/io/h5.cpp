@@ -367,7 +367,7 @@ void write(H5::Group& where, const std::string& path, const T* data, const std::
     hsize_t total = 1;
     for (auto d : dims) total *= d;
     std::vector<hsize_t> chunk = opt.chunk;
-    if (chunk.empty() && opt.compress > 0 && total > 0) {
+    if (chunk.empty() && opt.compress > 0 && total > 0 && !dims.empty()) {
       // About 1 MiB chunks split along the first axis.
       chunk = dims;
       hsize_t row = total / std::max<hsize_t>(1, dims[0]);
@@ -424,10 +424,14 @@ H5::DataSet open_dataset(const H5::Group& where, const std::string& path) {
 
 std::vector<hsize_t> shape(const H5::Group& where, const std::string& path) {
   H5::DataSet ds = open_dataset(where, path);
-  H5::DataSpace sp = ds.getSpace();
-  std::vector<hsize_t> dims(sp.getSimpleExtentNdims());
-  sp.getSimpleExtentDims(dims.data());
-  return dims;
+  try {
+    H5::DataSpace sp = ds.getSpace();
+    std::vector<hsize_t> dims(sp.getSimpleExtentNdims());
+    sp.getSimpleExtentDims(dims.data());
+    return dims;
+  } catch (const H5::Exception& e) {
+    throw UserError(cat("'", file_of(where), "': cannot read the shape of '", path, "': ", h5_message(e)));
+  }
 }
 
 template <class T>

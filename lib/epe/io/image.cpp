@@ -26,8 +26,10 @@ std::vector<std::uint8_t> read_image_bytes(const std::string& path) {
   EPE_CHECK(!bytes.empty(), "image '", path, "' is empty (0 bytes)");
   const std::size_t n = bytes.size();
   if (n >= 8 && std::memcmp(bytes.data(), kPngSig, 8) == 0) {
-    EPE_CHECK(n >= 20 && std::memcmp(bytes.data() + n - 8, kPngIend, 8) == 0, "image '", path,
-              "' is a truncated PNG (no IEND chunk at the end of the file)");
+    bool iend = false;  // IEND at the end; a few trailing bytes are tolerated
+    for (std::size_t k = 0; k <= 64 && n >= 20 + k && !iend; ++k)
+      iend = std::memcmp(bytes.data() + n - 8 - k, kPngIend, 8) == 0;
+    EPE_CHECK(iend, "image '", path, "' is a truncated PNG (no IEND chunk at the end of the file)");
   } else if (n >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
     // EOI must be at the end (a few padding bytes after it are tolerated).
     bool eoi = false;
@@ -100,7 +102,11 @@ void write_png(const std::string& path, const cv::Mat& image) {
     throw InternalError(cat("write_png: unsupported matrix type ", image.type(), " for ", path));
   }
   std::vector<std::uint8_t> bytes;
-  EPE_CHECK(cv::imencode(".png", out, bytes, {cv::IMWRITE_PNG_COMPRESSION, 3}), "cannot encode PNG '", path, "'");
+  try {
+    EPE_CHECK(cv::imencode(".png", out, bytes, {cv::IMWRITE_PNG_COMPRESSION, 3}), "cannot encode PNG '", path, "'");
+  } catch (const cv::Exception& e) {
+    throw UserError(cat("cannot encode PNG '", path, "': ", e.what()));
+  }
   AtomicFile f(path);
   f.write(bytes.data(), bytes.size());
   f.commit();

@@ -122,6 +122,7 @@ CheckReport check_file_list(const CheckOptions& opt, Progress* progress) {
   rep.rows = static_cast<long>(list.rows.size() + issues.size());
 
   std::vector<RowResult> results(list.rows.size());
+  if (progress) progress->set_total(static_cast<std::int64_t>(list.rows.size()));
   {
     ThreadPool pool(opt.threads > 0 ? opt.threads : 0);
     pool.parallel_for(list.rows.size(), [&](std::size_t i) {

@@ -129,14 +129,24 @@ NpyArray parse_npy(const std::uint8_t* b, std::size_t n, const std::string& what
   for (std::size_t i = 1; i < shape.size();) {
     std::size_t j = shape.find_first_of(",)", i);
     std::string num = shape.substr(i, j - i);
-    if (num.find_first_not_of(' ') != std::string::npos) a.shape.push_back(std::stoull(num));
+    std::size_t a0 = num.find_first_not_of(' '), b0 = num.find_last_not_of(' ');
+    if (a0 != std::string::npos) {
+      num = num.substr(a0, b0 - a0 + 1);
+      EPE_CHECK(num.find_first_not_of("0123456789") == std::string::npos && num.size() <= 15, what,
+                ": bad shape in the .npy header: ", shape);
+      a.shape.push_back(static_cast<std::size_t>(std::stoull(num)));
+    }
     if (j == std::string::npos || shape[j] == ')') break;
     i = j + 1;
   }
   EPE_CHECK(a.item_size() > 0, what, ": unsupported dtype '", a.dtype, "'");
-  std::size_t bytes = a.size() * a.item_size();
-  EPE_CHECK(off + hlen + bytes <= n, what, " is truncated: header promises ", bytes, " bytes of data, found ",
-            n - off - hlen);
+  const std::size_t avail = n - off - hlen;
+  std::size_t bytes = a.item_size();
+  for (auto d : a.shape) {
+    EPE_CHECK(d == 0 || bytes <= avail / d, what, " is truncated: its header promises more data than the file holds");
+    bytes *= d;
+  }
+  EPE_CHECK(bytes <= avail, what, " is truncated: header promises ", bytes, " bytes of data, found ", avail);
   a.data.assign(b + off + hlen, b + off + hlen + bytes);
   return a;
 }
@@ -190,6 +200,7 @@ std::map<std::string, NpyArray> read_npz(const std::string& path) {
     std::string name = st.name;
     zip_file_t* f = zip_fopen_index(z, i, 0);
     EPE_CHECK(f, "'", path, "': cannot open member '", name, "'");
+    EPE_CHECK(st.size < (std::uint64_t(1) << 40), "'", path, "': member '", name, "' is implausibly large");
     std::vector<std::uint8_t> buf(st.size);
     zip_int64_t got = st.size ? zip_fread(f, buf.data(), st.size) : 0;
     zip_fclose(f);
