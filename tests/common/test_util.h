@@ -1,11 +1,15 @@
 #pragma once
 // Helpers shared by the test suites.
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
+
+#include "epe/core/error.h"
 
 namespace epe::test {
 
@@ -34,6 +38,22 @@ inline std::string read_text(const std::string& path) {
 inline void truncate_file(const std::string& path, std::size_t keep) {
   std::string s = read_text(path);
   write_text(path, s.substr(0, keep));
+}
+
+// Runs `f`, which must throw epe::UserError, and returns the message ("" and a test
+// failure when nothing or something else is thrown).
+template <class F>
+std::string user_error_message(F&& f) {
+  try {
+    f();
+  } catch (const epe::UserError& e) {
+    return e.what();
+  } catch (...) {
+    ADD_FAILURE() << "expected a UserError, another exception was thrown";
+    return "";
+  }
+  ADD_FAILURE() << "expected a UserError, nothing was thrown";
+  return "";
 }
 
 // Runs a shell command; returns its exit status and captures stdout+stderr.
