@@ -1,7 +1,9 @@
+#include "epe/io/h5.h"
+
 #include <gtest/gtest.h>
 
 #include "epe/core/error.h"
-#include "epe/io/h5.h"
+#include "epe/core/half.h"
 #include "epe/io/inspect.h"
 #include "test_util.h"
 
@@ -37,6 +39,29 @@ TEST(H5, DatasetsOfEveryTypeAndStringsRoundTrip) {
   EXPECT_FALSE(h5::exists(f, "/nope/deeper"));
   EXPECT_THROW(h5::read<float>(f, "/nope"), UserError);
   EXPECT_THROW(h5::read<float>(f, "/images/path"), UserError);  // not numeric
+}
+
+TEST(H5, HalfPrecisionRoundsToNearestEvenNearPowersOfTwo) {
+  // HDF5's own float -> half conversion turned 0.03124 into 0.015625; epe converts itself.
+  test::TempDir dir;
+  const std::vector<float> v = {0.0312499f, 0.03124f, 0.0624999f, 0.99999f, 65519.f, 6.1e-5f, 3e-8f, -0.0312499f};
+  std::vector<float> expected;
+  for (float x : v) expected.push_back(half_to_float(float_to_half(x)));
+  EXPECT_EQ(expected[0], 0.03125f);
+  EXPECT_EQ(expected[1], 2047.f / 65536.f);
+  h5::WriteOptions half;
+  half.float16 = true;
+  {
+    H5::H5File f = h5::create_file(dir / "h.h5");
+    h5::write<float>(f, "/a", v, {v.size()}, half);
+    H5::DataSet rows = h5::create_rows<float>(f, "/b", {2}, 4, half);
+    h5::append_rows(rows, v.data(), 4);
+  }
+  H5::H5File f = h5::open_file(dir / "h.h5");
+  EXPECT_EQ(h5::read<float>(f, "/a"), expected);
+  EXPECT_EQ(h5::read<float>(f, "/b"), expected);
+  EXPECT_EQ(h5::read_rows<float>(h5::open_dataset(f, "/b"), 1, 2),
+            std::vector<float>(expected.begin() + 2, expected.begin() + 6));
 }
 
 TEST(H5, AttributesRoundTrip) {

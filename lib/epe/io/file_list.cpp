@@ -1,5 +1,6 @@
 #include "epe/io/file_list.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -16,9 +17,13 @@ DatasetKind parse_dataset_kind(const std::string& s, const std::string& option) 
   throw UserError(cat("option ", option, ": '", s, "' is not a dataset kind (use synthetic or real)"));
 }
 
-const char* to_string(DatasetKind k) { return k == DatasetKind::synthetic ? "synthetic" : "real"; }
+const char* to_string(DatasetKind k) {
+  return k == DatasetKind::synthetic ? "synthetic" : "real";
+}
 
-int list_columns(DatasetKind k) { return k == DatasetKind::synthetic ? 4 : 2; }
+int list_columns(DatasetKind k) {
+  return k == DatasetKind::synthetic ? 4 : 2;
+}
 
 namespace {
 std::string trim(const std::string& s) {
@@ -59,8 +64,8 @@ FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<L
     }
     std::string problem;
     if (static_cast<int>(fields.size()) != want)
-      problem = cat("expected ", want, " comma-separated columns for a ", to_string(kind), " list (", column_names(kind),
-                    "), found ", fields.size());
+      problem = cat("expected ", want, " comma-separated columns for a ", to_string(kind), " list (",
+                    column_names(kind), "), found ", fields.size());
     else if (fields[0].empty())
       problem = "the image column is empty";
     else if (kind == DatasetKind::synthetic && (fields[2].empty() || fields[3].empty()))
@@ -83,6 +88,48 @@ FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<L
   if (list.rows.empty() && (!issues || issues->empty()))
     throw UserError(cat("file list '", path, "' is empty (no rows besides comments and blank lines)"));
   return list;
+}
+
+FileList read_image_list(const std::string& path) {
+  std::error_code ec;
+  EPE_CHECK(fs::is_regular_file(path, ec), "file list '", path, "' does not exist");
+  std::ifstream in(path, std::ios::binary);
+  EPE_CHECK(in, "cannot read file list '", path, "'");
+  std::string line;
+  long n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    std::string t = trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    std::size_t columns = 1 + std::count(t.begin(), t.end(), ',');
+    if (columns == 4) return read_file_list(path, DatasetKind::synthetic);
+    if (columns == 2) return read_file_list(path, DatasetKind::real);
+    EPE_CHECK(columns == 1, at_line(path, n,
+                                    cat("expected 1 (image), 2 (real) or 4 (synthetic) comma-separated "
+                                        "columns, found ",
+                                        columns)));
+    // Plain image list: parse as a real list by appending the empty label column.
+    FileList list;
+    list.path = path;
+    list.kind = DatasetKind::real;
+    fs::path base = fs::path(path).parent_path();
+    in.clear();
+    in.seekg(0);
+    n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      t = trim(line);
+      if (t.empty() || t[0] == '#') continue;
+      EPE_CHECK(t.find(',') == std::string::npos,
+                at_line(path, n, "expected 1 column (an image path) like the first row of this list"));
+      ListRow row;
+      row.line = n;
+      row.fields = {fs::path(t).is_absolute() || base.empty() ? t : (base / t).lexically_normal().string(), ""};
+      list.rows.push_back(std::move(row));
+    }
+    return list;
+  }
+  throw UserError(cat("file list '", path, "' is empty (no rows besides comments and blank lines)"));
 }
 
 std::string relative_to(const std::string& p, const std::string& base_dir) {

@@ -45,6 +45,11 @@ struct ListIssue {
 // empty list. With `issues` given, malformed rows are recorded there and skipped instead.
 FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<ListIssue>* issues = nullptr);
 
+// For stages that only need the images (crops, metrics): reads a synthetic (4 columns) or real
+// (2 columns) list, or a plain list of image paths (1 column, as the reference's crop scripts
+// take), deciding by the first row. Rows of a plain list get an empty robust_labels field.
+FileList read_image_list(const std::string& path);
+
 // Writes a list atomically; paths under the list's folder are written relative to it.
 void write_file_list(const std::string& path, const std::vector<std::vector<std::string>>& rows);
 

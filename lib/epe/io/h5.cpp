@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "epe/core/error.h"
+#include "epe/core/half.h"
 
 namespace epe::h5 {
 
@@ -18,7 +19,9 @@ namespace {
 struct Silence {
   Silence() { H5::Exception::dontPrint(); }
 };
-void silence() { static Silence s; }
+void silence() {
+  static Silence s;
+}
 
 std::string h5_message(const H5::Exception& e) {
   std::string m = e.getDetailMsg();
@@ -27,31 +30,107 @@ std::string h5_message(const H5::Exception& e) {
 
 template <class T>
 const H5::PredType& mem_type();
-template <> const H5::PredType& mem_type<float>() { return H5::PredType::NATIVE_FLOAT; }
-template <> const H5::PredType& mem_type<double>() { return H5::PredType::NATIVE_DOUBLE; }
-template <> const H5::PredType& mem_type<std::int8_t>() { return H5::PredType::NATIVE_INT8; }
-template <> const H5::PredType& mem_type<std::uint8_t>() { return H5::PredType::NATIVE_UINT8; }
-template <> const H5::PredType& mem_type<std::int16_t>() { return H5::PredType::NATIVE_INT16; }
-template <> const H5::PredType& mem_type<std::uint16_t>() { return H5::PredType::NATIVE_UINT16; }
-template <> const H5::PredType& mem_type<std::int32_t>() { return H5::PredType::NATIVE_INT32; }
-template <> const H5::PredType& mem_type<std::uint32_t>() { return H5::PredType::NATIVE_UINT32; }
-template <> const H5::PredType& mem_type<std::int64_t>() { return H5::PredType::NATIVE_INT64; }
-template <> const H5::PredType& mem_type<std::uint64_t>() { return H5::PredType::NATIVE_UINT64; }
+template <>
+const H5::PredType& mem_type<float>() {
+  return H5::PredType::NATIVE_FLOAT;
+}
+template <>
+const H5::PredType& mem_type<double>() {
+  return H5::PredType::NATIVE_DOUBLE;
+}
+template <>
+const H5::PredType& mem_type<std::int8_t>() {
+  return H5::PredType::NATIVE_INT8;
+}
+template <>
+const H5::PredType& mem_type<std::uint8_t>() {
+  return H5::PredType::NATIVE_UINT8;
+}
+template <>
+const H5::PredType& mem_type<std::int16_t>() {
+  return H5::PredType::NATIVE_INT16;
+}
+template <>
+const H5::PredType& mem_type<std::uint16_t>() {
+  return H5::PredType::NATIVE_UINT16;
+}
+template <>
+const H5::PredType& mem_type<std::int32_t>() {
+  return H5::PredType::NATIVE_INT32;
+}
+template <>
+const H5::PredType& mem_type<std::uint32_t>() {
+  return H5::PredType::NATIVE_UINT32;
+}
+template <>
+const H5::PredType& mem_type<std::int64_t>() {
+  return H5::PredType::NATIVE_INT64;
+}
+template <>
+const H5::PredType& mem_type<std::uint64_t>() {
+  return H5::PredType::NATIVE_UINT64;
+}
 
 template <class T>
 const H5::DataType& file_type();
-template <> const H5::DataType& file_type<float>() { return H5::PredType::IEEE_F32LE; }
-template <> const H5::DataType& file_type<double>() { return H5::PredType::IEEE_F64LE; }
-template <> const H5::DataType& file_type<std::int8_t>() { return H5::PredType::STD_I8LE; }
-template <> const H5::DataType& file_type<std::uint8_t>() { return H5::PredType::STD_U8LE; }
-template <> const H5::DataType& file_type<std::int16_t>() { return H5::PredType::STD_I16LE; }
-template <> const H5::DataType& file_type<std::uint16_t>() { return H5::PredType::STD_U16LE; }
-template <> const H5::DataType& file_type<std::int32_t>() { return H5::PredType::STD_I32LE; }
-template <> const H5::DataType& file_type<std::uint32_t>() { return H5::PredType::STD_U32LE; }
-template <> const H5::DataType& file_type<std::int64_t>() { return H5::PredType::STD_I64LE; }
-template <> const H5::DataType& file_type<std::uint64_t>() { return H5::PredType::STD_U64LE; }
+template <>
+const H5::DataType& file_type<float>() {
+  return H5::PredType::IEEE_F32LE;
+}
+template <>
+const H5::DataType& file_type<double>() {
+  return H5::PredType::IEEE_F64LE;
+}
+template <>
+const H5::DataType& file_type<std::int8_t>() {
+  return H5::PredType::STD_I8LE;
+}
+template <>
+const H5::DataType& file_type<std::uint8_t>() {
+  return H5::PredType::STD_U8LE;
+}
+template <>
+const H5::DataType& file_type<std::int16_t>() {
+  return H5::PredType::STD_I16LE;
+}
+template <>
+const H5::DataType& file_type<std::uint16_t>() {
+  return H5::PredType::STD_U16LE;
+}
+template <>
+const H5::DataType& file_type<std::int32_t>() {
+  return H5::PredType::STD_I32LE;
+}
+template <>
+const H5::DataType& file_type<std::uint32_t>() {
+  return H5::PredType::STD_U32LE;
+}
+template <>
+const H5::DataType& file_type<std::int64_t>() {
+  return H5::PredType::STD_I64LE;
+}
+template <>
+const H5::DataType& file_type<std::uint64_t>() {
+  return H5::PredType::STD_U64LE;
+}
 
-H5::StrType vlen_str() { return H5::StrType(H5::PredType::C_S1, H5T_VARIABLE); }
+// HDF5's own float32 -> half conversion into the h5py-style half type mis-rounds values just
+// below a power of two (0.0312499 became 0.015625, measured here), so half data is converted
+// by epe::float_to_half / half_to_float and moved as raw 16-bit words.
+bool is_half(const H5::DataType& t) {
+  return t.getClass() == H5T_FLOAT && t.getSize() == 2;
+}
+
+template <class T>
+std::vector<std::uint16_t> to_half_bits(const T* data, std::size_t n) {
+  std::vector<std::uint16_t> h(n);
+  for (std::size_t i = 0; i < n; ++i) h[i] = float_to_half(static_cast<float>(data[i]));
+  return h;
+}
+
+H5::StrType vlen_str() {
+  return H5::StrType(H5::PredType::C_S1, H5T_VARIABLE);
+}
 
 H5::LinkCreatPropList intermediate_groups() {
   H5::LinkCreatPropList l;
@@ -128,8 +207,8 @@ H5::H5File open_store(const std::string& path, const std::string& format, int ma
   } catch (const UserError& e) {
     throw UserError(cat("'", path, "' has an unreadable epe_format attribute: ", e.what()));
   }
-  EPE_CHECK(!t.name.empty(), "'", path, "' is an HDF5 file but not an epe store (no epe_format attribute); expected a '",
-            format, "' store");
+  EPE_CHECK(!t.name.empty(), "'", path,
+            "' is an HDF5 file but not an epe store (no epe_format attribute); expected a '", format, "' store");
   EPE_CHECK(t.name == format, "'", path, "' is a '", t.name, "' store, expected a '", format, "' store");
   EPE_CHECK(t.version >= 1 && t.version <= max_version, "'", path, "' is a '", format, "' store of format version ",
             t.version, "; this epe reads versions 1..", max_version, " (upgrade epe or re-create the store)");
@@ -380,14 +459,16 @@ void write(H5::Group& where, const std::string& path, const T* data, const std::
         dcpl.setDeflate(opt.compress);
       }
     }
-    H5::DataSet ds;
     if constexpr (std::is_floating_point_v<T>) {
       if (opt.float16) {
-        ds = where.createDataSet(path, float16_type(), space, dcpl, H5::DSetAccPropList::DEFAULT, intermediate_groups());
+        H5::DataSet ds =
+            where.createDataSet(path, float16_type(), space, dcpl, H5::DSetAccPropList::DEFAULT, intermediate_groups());
+        if (total > 0) ds.write(to_half_bits(data, total).data(), float16_type());
+        return;
       }
     }
-    if (ds.getId() <= 0)
-      ds = where.createDataSet(path, file_type<T>(), space, dcpl, H5::DSetAccPropList::DEFAULT, intermediate_groups());
+    H5::DataSet ds =
+        where.createDataSet(path, file_type<T>(), space, dcpl, H5::DSetAccPropList::DEFAULT, intermediate_groups());
     if (total > 0) ds.write(data, mem_type<T>());
   } catch (const H5::Exception& e) {
     throw UserError(cat("'", file_of(where), "': cannot write dataset '", path, "': ", h5_message(e)));
@@ -403,8 +484,8 @@ void write_strings(H5::Group& where, const std::string& path, const std::vector<
     t.setCset(H5T_CSET_UTF8);
     H5::DSetCreatPropList dcpl;
     H5Pset_obj_track_times(dcpl.getId(), 0);
-    H5::DataSet ds = where.createDataSet(path, t, H5::DataSpace(1, &n), dcpl, H5::DSetAccPropList::DEFAULT,
-                                         intermediate_groups());
+    H5::DataSet ds =
+        where.createDataSet(path, t, H5::DataSpace(1, &n), dcpl, H5::DSetAccPropList::DEFAULT, intermediate_groups());
     if (n) ds.write(ptrs.data(), t);
   } catch (const H5::Exception& e) {
     throw UserError(cat("'", file_of(where), "': cannot write dataset '", path, "': ", h5_message(e)));
@@ -412,6 +493,20 @@ void write_strings(H5::Group& where, const std::string& path, const std::vector<
 }
 
 namespace {
+template <class T>
+void read_converted(const H5::DataSet& ds, T* out, std::size_t n, const H5::DataSpace& mem, const H5::DataSpace& file) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (is_half(ds.getDataType())) {
+      std::vector<std::uint16_t> h(n);
+      ds.read(h.data(), float16_type(), mem, file);
+      for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(half_to_float(h[i]));
+      return;
+    }
+  }
+  ds.read(out, mem_type<T>(), mem, file);
+}
+}  // namespace
+
 H5::DataSet open_dataset(const H5::Group& where, const std::string& path) {
   EPE_CHECK(exists(where, path), "'", file_of(where), "': dataset '", path, "' is missing");
   try {
@@ -420,7 +515,138 @@ H5::DataSet open_dataset(const H5::Group& where, const std::string& path) {
     throw UserError(cat("'", file_of(where), "': '", path, "' is not a readable dataset: ", h5_message(e)));
   }
 }
+
+namespace {
+std::vector<hsize_t> dims_of(const H5::DataSet& ds) {
+  H5::DataSpace sp = ds.getSpace();
+  std::vector<hsize_t> dims(sp.getSimpleExtentNdims());
+  sp.getSimpleExtentDims(dims.data());
+  return dims;
+}
+
+H5::DataSet create_rows_typed(H5::Group& where, const std::string& path, const H5::DataType& type,
+                              const std::vector<hsize_t>& row_dims, hsize_t chunk_rows, int compress) {
+  try {
+    std::vector<hsize_t> dims{0}, maxdims{H5S_UNLIMITED}, chunk{std::max<hsize_t>(1, chunk_rows)};
+    for (hsize_t d : row_dims) {
+      dims.push_back(d);
+      maxdims.push_back(d);
+      chunk.push_back(std::max<hsize_t>(1, d));
+    }
+    H5::DataSpace space(static_cast<int>(dims.size()), dims.data(), maxdims.data());
+    H5::DSetCreatPropList dcpl;
+    H5Pset_obj_track_times(dcpl.getId(), 0);
+    dcpl.setChunk(static_cast<int>(chunk.size()), chunk.data());
+    if (compress > 0) {
+      dcpl.setShuffle();
+      dcpl.setDeflate(compress);
+    }
+    return where.createDataSet(path, type, space, dcpl, H5::DSetAccPropList::DEFAULT, intermediate_groups());
+  } catch (const H5::Exception& e) {
+    throw UserError(cat("'", file_of(where), "': cannot create dataset '", path, "': ", h5_message(e)));
+  }
+}
+
+// Extends by `rows` and returns the file space selected on the new rows plus the memory space.
+std::pair<H5::DataSpace, H5::DataSpace> extend(H5::DataSet& ds, hsize_t rows) {
+  std::vector<hsize_t> dims = dims_of(ds);
+  std::vector<hsize_t> start(dims.size(), 0), count = dims;
+  start[0] = dims[0];
+  count[0] = rows;
+  dims[0] += rows;
+  ds.extend(dims.data());
+  H5::DataSpace file = ds.getSpace();
+  file.selectHyperslab(H5S_SELECT_SET, count.data(), start.data());
+  return {file, H5::DataSpace(static_cast<int>(count.size()), count.data())};
+}
 }  // namespace
+
+template <class T>
+H5::DataSet create_rows(H5::Group& where, const std::string& path, const std::vector<hsize_t>& row_dims,
+                        hsize_t chunk_rows, const WriteOptions& opt) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (opt.float16) return create_rows_typed(where, path, float16_type(), row_dims, chunk_rows, opt.compress);
+  }
+  return create_rows_typed(where, path, file_type<T>(), row_dims, chunk_rows, opt.compress);
+}
+
+H5::DataSet create_string_rows(H5::Group& where, const std::string& path, hsize_t chunk_rows) {
+  H5::StrType t = vlen_str();
+  t.setCset(H5T_CSET_UTF8);
+  return create_rows_typed(where, path, t, {}, chunk_rows, 0);
+}
+
+template <class T>
+void append_rows(H5::DataSet& ds, const T* data, hsize_t rows) {
+  if (rows == 0) return;
+  try {
+    auto [file, mem] = extend(ds, rows);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (is_half(ds.getDataType())) {
+        ds.write(to_half_bits(data, mem.getSimpleExtentNpoints()).data(), float16_type(), mem, file);
+        return;
+      }
+    }
+    ds.write(data, mem_type<T>(), mem, file);
+  } catch (const H5::Exception& e) {
+    throw UserError(cat("'", file_of(ds), "': cannot append to dataset '", ds.getObjName(), "': ", h5_message(e)));
+  }
+}
+
+void append_strings(H5::DataSet& ds, const std::vector<std::string>& values) {
+  if (values.empty()) return;
+  try {
+    std::vector<const char*> ptrs;
+    for (auto& v : values) ptrs.push_back(v.c_str());
+    auto [file, mem] = extend(ds, values.size());
+    ds.write(ptrs.data(), ds.getStrType(), mem, file);
+  } catch (const H5::Exception& e) {
+    throw UserError(cat("'", file_of(ds), "': cannot append to dataset '", ds.getObjName(), "': ", h5_message(e)));
+  }
+}
+
+hsize_t rows(const H5::DataSet& ds) {
+  try {
+    std::vector<hsize_t> d = dims_of(ds);
+    return d.empty() ? 0 : d[0];
+  } catch (const H5::Exception& e) {
+    throw UserError(cat("'", file_of(ds), "': cannot read the shape of '", ds.getObjName(), "': ", h5_message(e)));
+  }
+}
+
+void set_rows(H5::DataSet& ds, hsize_t n) {
+  try {
+    std::vector<hsize_t> d = dims_of(ds);
+    d[0] = n;
+    ds.extend(d.data());
+  } catch (const H5::Exception& e) {
+    throw UserError(cat("'", file_of(ds), "': cannot resize dataset '", ds.getObjName(), "': ", h5_message(e)));
+  }
+}
+
+template <class T>
+std::vector<T> read_rows(const H5::DataSet& ds, hsize_t begin, hsize_t count) {
+  try {
+    std::vector<hsize_t> dims = dims_of(ds);
+    EPE_CHECK(!dims.empty() && begin + count <= dims[0], "'", file_of(ds), "': rows [", begin, ", ", begin + count,
+              ") of '", ds.getObjName(), "' are out of range");
+    hsize_t per_row = 1;
+    for (size_t i = 1; i < dims.size(); ++i) per_row *= dims[i];
+    std::vector<T> out(count * per_row);
+    if (count == 0 || per_row == 0) return out;
+    std::vector<hsize_t> start(dims.size(), 0), cnt = dims;
+    start[0] = begin;
+    cnt[0] = count;
+    H5::DataSpace file = ds.getSpace();
+    file.selectHyperslab(H5S_SELECT_SET, cnt.data(), start.data());
+    H5::DataSpace mem(static_cast<int>(cnt.size()), cnt.data());
+    read_converted(ds, out.data(), out.size(), mem, file);
+    return out;
+  } catch (const H5::Exception& e) {
+    throw UserError(cat("'", file_of(ds), "': cannot read dataset '", ds.getObjName(),
+                        "' (damaged or truncated file?): ", h5_message(e)));
+  }
+}
 
 std::vector<hsize_t> shape(const H5::Group& where, const std::string& path) {
   H5::DataSet ds = open_dataset(where, path);
@@ -446,12 +672,12 @@ std::vector<T> read(const H5::Group& where, const std::string& path, std::vector
     hsize_t total = 1;
     for (auto d : dims) total *= d;
     std::vector<T> out(total);
-    if (total) ds.read(out.data(), mem_type<T>());
+    if (total) read_converted(ds, out.data(), total, H5::DataSpace::ALL, H5::DataSpace::ALL);
     if (dims_out) *dims_out = dims;
     return out;
   } catch (const H5::Exception& e) {
-    throw UserError(cat("'", file_of(where), "': cannot read dataset '", path, "' (damaged or truncated file?): ",
-                        h5_message(e)));
+    throw UserError(
+        cat("'", file_of(where), "': cannot read dataset '", path, "' (damaged or truncated file?): ", h5_message(e)));
   }
 }
 
@@ -489,23 +715,33 @@ std::vector<std::string> read_strings(const H5::Group& where, const std::string&
 std::string type_name(const H5::DataType& t) {
   std::size_t size = t.getSize();
   switch (t.getClass()) {
-    case H5T_FLOAT: return cat("float", size * 8);
+    case H5T_FLOAT:
+      return cat("float", size * 8);
     case H5T_INTEGER: {
       H5::IntType it(t.getId());
       bool is_signed = H5Tget_sign(t.getId()) != H5T_SGN_NONE;
       return cat(is_signed ? "int" : "uint", size * 8);
     }
-    case H5T_STRING: return "string";
-    case H5T_COMPOUND: return "compound";
-    case H5T_ENUM: return "enum";
-    case H5T_ARRAY: return "array";
-    default: return "other";
+    case H5T_STRING:
+      return "string";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_ARRAY:
+      return "array";
+    default:
+      return "other";
   }
 }
 
-#define EPE_H5_INSTANTIATE(T)                                                                                   \
+#define EPE_H5_INSTANTIATE(T)                                                                                         \
   template void write<T>(H5::Group&, const std::string&, const T*, const std::vector<hsize_t>&, const WriteOptions&); \
-  template std::vector<T> read<T>(const H5::Group&, const std::string&, std::vector<hsize_t>*);
+  template std::vector<T> read<T>(const H5::Group&, const std::string&, std::vector<hsize_t>*);                       \
+  template H5::DataSet create_rows<T>(H5::Group&, const std::string&, const std::vector<hsize_t>&, hsize_t,           \
+                                      const WriteOptions&);                                                           \
+  template void append_rows<T>(H5::DataSet&, const T*, hsize_t);                                                      \
+  template std::vector<T> read_rows<T>(const H5::DataSet&, hsize_t, hsize_t);
 EPE_H5_INSTANTIATE(float)
 EPE_H5_INSTANTIATE(double)
 EPE_H5_INSTANTIATE(std::int8_t)

@@ -83,6 +83,26 @@ std::vector<std::string> read_strings(const H5::Group& where, const std::string&
 std::vector<hsize_t> shape(const H5::Group& where, const std::string& path);
 bool exists(const H5::Group& where, const std::string& path);
 
+// ---- appendable datasets: the first dimension grows (chunked, unlimited) ----
+// Creates an empty dataset of shape [0, row_dims...] (row_dims empty: 1-D) of file type T (or
+// half precision with opt.float16), chunked by `chunk_rows` rows. opt.chunk is ignored.
+template <class T>
+H5::DataSet create_rows(H5::Group& where, const std::string& path, const std::vector<hsize_t>& row_dims,
+                        hsize_t chunk_rows, const WriteOptions& opt = {});
+H5::DataSet create_string_rows(H5::Group& where, const std::string& path, hsize_t chunk_rows);
+// Appends `rows` rows (row-major, rows x product(row_dims) values).
+template <class T>
+void append_rows(H5::DataSet& ds, const T* data, hsize_t rows);
+void append_strings(H5::DataSet& ds, const std::vector<std::string>& values);
+// Number of rows (first dimension) and truncation/extension to `rows`.
+hsize_t rows(const H5::DataSet& ds);
+void set_rows(H5::DataSet& ds, hsize_t rows);
+// Reads rows [begin, begin + count) converted to T.
+template <class T>
+std::vector<T> read_rows(const H5::DataSet& ds, hsize_t begin, hsize_t count);
+// Opens a dataset; UserError naming the file and dataset when it is missing.
+H5::DataSet open_dataset(const H5::Group& where, const std::string& path);
+
 // The half-precision type as h5py defines it.
 H5::FloatType float16_type();
 
