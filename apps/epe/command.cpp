@@ -38,7 +38,11 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"demo-data", "render the two procedural demo datasets (synthetic + real) with file lists", run_demo_data},
       {"check", "validate a dataset file list: files exist and decode, sizes and label ids agree", run_check},
+      {"crops", "embed image crops with VGG-16 (random or grid mode) into a crop store", run_crops},
+      {"export", "write a store in the reference implementation's CSV/.npz formats", run_export},
+      {"import", "make a crop store from the reference implementation's crop_<name>.csv/.npz", run_import},
       {"info", "describe a store, G-buffer file or .npz: kind, version, provenance, datasets", run_info},
+      {"bench", "benchmarks measured in one run (crops)", run_bench},
   };
   return list;
 }

@@ -38,5 +38,9 @@ const std::vector<Command>& commands();
 int run_demo_data(const Args& args);
 int run_check(const Args& args);
 int run_info(const Args& args);
+int run_crops(const Args& args);
+int run_export(const Args& args);
+int run_import(const Args& args);
+int run_bench(const Args& args);
 
 }  // namespace epe::app

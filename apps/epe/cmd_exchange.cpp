@@ -1,0 +1,65 @@
+#include <cstdio>
+
+#include "command.h"
+#include "epe/core/error.h"
+#include "epe/crops/exchange.h"
+#include "epe/io/h5.h"
+
+namespace epe::app {
+
+int run_export(const Args& args) {
+  std::string store, format = "epe", out, name;
+  bool force = false;
+  CommonOptions c;
+  OptionSet s("epe export STORE --format epe --out DIR [--name N]",
+              "Writes a store in the reference implementation's formats, so its scripts can use it.\n"
+              "crop store: DIR/crop_<name>.csv (id,path,r0,r1,c0,c1) and DIR/crop_<name>.npz (key 'crops',\n"
+              "n x 512 float16).");
+  s.add("store", &store, "store to export").required().positional();
+  s.add("format", &format, "target format: epe (the reference implementation)");
+  s.add("out,o", &out, "output folder (must exist)").required();
+  s.add("name", &name, "dataset name in the file names (default: the store's name)");
+  s.add("force", &force, "overwrite existing files");
+  add_common(s, c);
+  if (!s.parse(args)) return 0;
+  apply_common(c);
+  EPE_CHECK(format == "epe", "option --format: '", format, "' is not supported (epe)");
+  const std::string kind = [&] {
+    H5::H5File f = h5::open_file(store);
+    return h5::read_format(f).name;
+  }();
+  EPE_CHECK(kind == "crops", "'", store, "' is ", kind.empty() ? "not an epe store" : "a '" + kind + "' store",
+            "; epe export handles crop stores");
+  CropExportResult r = export_crops_epe(store, out, name, force);
+  std::printf("export: %lld crops\n  %s\n  %s\n", static_cast<long long>(r.crops), r.csv.c_str(), r.npz.c_str());
+  return 0;
+}
+
+int run_import(const Args& args) {
+  CropImportOptions o;
+  std::string format = "epe";
+  CommonOptions c;
+  OptionSet s("epe import --format epe --csv crop_NAME.csv --npz crop_NAME.npz --out CROPS.h5 [--image-size HxW]",
+              "Turns the reference implementation's crop files (collect_crops.py) into a crop store, so they can\n"
+              "be matched with epe match. The reference's CSV has no frame sizes: --image-size gives one size for\n"
+              "every frame (as compute_weights.py takes height and width); without it each frame is read.");
+  s.add("format", &format, "source format: epe (the reference implementation)");
+  s.add("csv", &o.csv, "crop_<name>.csv").required();
+  s.add("npz", &o.npz, "crop_<name>.npz (key 'crops')").required();
+  s.add("out,o", &o.out, "crop store to write").required().not_recorded();
+  s.add("name", &o.name, "dataset name (default: from the CSV file name)");
+  s.add("image-size", &o.image_size, "HxW of every frame (default: read from the frames)");
+  s.add("force", &o.force, "overwrite OUT").not_recorded();
+  add_common(s, c);
+  if (!s.parse(args)) return 0;
+  apply_common(c);
+  EPE_CHECK(format == "epe", "option --format: '", format, "' is not supported (epe)");
+  o.command = command_line();
+  o.options_ini = s.resolved_ini();
+  CropImportResult r = import_crops_epe(o);
+  std::printf("import: %lld crops of %lld frames -> %s\n", static_cast<long long>(r.crops),
+              static_cast<long long>(r.images), o.out.c_str());
+  return 0;
+}
+
+}  // namespace epe::app
