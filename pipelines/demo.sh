@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main pipeline on the built-in demo data: set-up (as tests/run.sh), then
-#   demo-data -> check (both lists) -> info
+#   demo-data -> check (both lists) -> crops (grid mode, both sets) -> info
 # Results go to $EPE_DEMO_OUT (default: <repo>/out/demo); each run replaces them.
-# Options of the demo data can be changed through pipelines/demo.ini.
+# Options: pipelines/demo.ini (demo data), pipelines/crops.ini (crop embeddings).
+# EPE_VGG=weights.pt uses real VGG-16 weights; without it VGG-16 is randomly initialised
+# (nothing is downloaded), which exercises every code path but gives meaningless features.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/cmake/bootstrap.sh"
 
@@ -21,6 +23,16 @@ step "check the real list"
 step "info"
 "$EPE" info "$OUT/data/synthetic/gbuffers/0000.h5"
 
+VGG_ARGS=()
+if [[ -n "${EPE_VGG:-}" ]]; then VGG_ARGS=(--vgg "$EPE_VGG"); fi
+mkdir -p "$OUT/crops"
+for set in synthetic real; do
+  step "crop embeddings of the $set set (grid mode)"
+  "$EPE" crops --config "$EPE_ROOT/pipelines/crops.ini" --list "$OUT/data/$set.csv" --name "$set" \
+    --out "$OUT/crops/$set.h5" --force "${VGG_ARGS[@]}"
+done
+
 step "done"
 echo "results: $OUT"
 echo "  data:  $OUT/data/synthetic.csv, $OUT/data/real.csv"
+echo "  crops: $OUT/crops/synthetic.h5, $OUT/crops/real.h5   (epe info FILE describes them)"

@@ -60,6 +60,8 @@ TEST(Progress, PlainLinesWhenNotATerminal) {
   std::string log = test::read_text(dir / "log");
   EXPECT_NE(log.find("work 3/3 100.0%"), std::string::npos) << log;
   EXPECT_EQ(log.find('\r'), std::string::npos);
+  // The final count is printed once, not again by finish().
+  EXPECT_EQ(log.find("3/3", log.find("3/3") + 1), std::string::npos) << log;
 }
 
 TEST(Log, LevelsFilterMessages) {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <set>
 
 #include "epe/core/rng.h"
 #include "epe/crops/crop_store.h"

@@ -14,15 +14,19 @@ namespace {
 int epe(const std::string& args, std::string* out = nullptr) {
   return test::run_command(std::string(EPE_BINARY) + " " + args, out);
 }
-bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+bool has(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
 }  // namespace
 
 TEST(Cli, HelpListsEveryCommandAndVersionNamesTheLibraries) {
   std::string out;
   EXPECT_EQ(epe("--help", &out), 0);
-  for (const char* c : {"demo-data", "check", "info"}) EXPECT_TRUE(has(out, c)) << out;
+  for (const char* c : {"demo-data", "check", "info", "crops", "export", "import", "bench"})
+    EXPECT_TRUE(has(out, c)) << out;
   EXPECT_EQ(epe("--version", &out), 0);
-  for (const char* s : {"LibTorch", "FAISS", "OpenCV", "HDF5", "BLAS", "threads", "CUDA"}) EXPECT_TRUE(has(out, s)) << out;
+  for (const char* s : {"LibTorch", "FAISS", "OpenCV", "HDF5", "BLAS", "threads", "CUDA"})
+    EXPECT_TRUE(has(out, s)) << out;
   EXPECT_EQ(epe("check --help", &out), 0);
   EXPECT_TRUE(has(out, "--kind")) << out;
   EXPECT_TRUE(has(out, "(=synthetic)")) << out;
@@ -64,7 +68,8 @@ TEST(Cli, DemoDataCheckInfoAndPlantedFaults) {
   fs::remove(demo + "/real/images/0000.png");
   test::truncate_file(demo + "/real/images/0002.png", 50);
   std::string list = test::read_text(demo + "/real.csv");
-  list.replace(list.rfind("real/images/0004.png,"), std::string("real/images/0004.png,").size(), "real/images/0004.png;");
+  list.replace(list.rfind("real/images/0004.png,"), std::string("real/images/0004.png,").size(),
+               "real/images/0004.png;");
   test::write_text(demo + "/real.csv", list);
   EXPECT_EQ(epe("check " + demo + "/real.csv --kind real", &out), 1) << out;
   EXPECT_TRUE(has(out, "real.csv:1: image")) << out;
@@ -104,6 +109,70 @@ TEST(Cli, ConfigFileFeedsTheSameOptions) {
   EXPECT_EQ(epe("demo-data --config " + dir / "bad.ini" + " --out " + dir / "e", &out), 1);
   EXPECT_TRUE(has(out, "bad.ini:2:")) << out;
   EXPECT_FALSE(fs::exists(dir / "e"));
+}
+
+}  // namespace epe
+
+namespace epe {
+
+TEST(Cli, CropsExportImportEndToEnd) {
+  test::TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo";
+  ASSERT_EQ(epe("demo-data --out " + demo + " --images 2 --height 212 --width 230 --seed 1", &out), 0) << out;
+  const std::string store = dir / "real.h5";
+  ASSERT_EQ(epe("crops --list " + demo + "/real.csv --out " + store + " --mode grid --quiet", &out), 0) << out;
+  // 2 frames x (1 + 1) x (2 + 1) grid positions.
+  EXPECT_TRUE(has(out, "12 crops from 2 frames (grid mode)")) << out;
+  EXPECT_TRUE(has(out, "RANDOM INITIALISATION")) << out;
+  EXPECT_EQ(epe("info " + store, &out), 0) << out;
+  EXPECT_TRUE(has(out, "crops store")) << out;
+  EXPECT_TRUE(has(out, "/features  12 x 512  float16")) << out;
+  EXPECT_TRUE(has(out, "random-init(seed=0)")) << out;
+
+  // Existing output without --force: exit 1, the store is untouched.
+  const std::string before = test::read_text(store);
+  EXPECT_EQ(epe("crops --list " + demo + "/real.csv --out " + store, &out), 1);
+  EXPECT_TRUE(has(out, "--force")) << out;
+  EXPECT_EQ(test::read_text(store), before);
+
+  // Export to the reference's files and import them back.
+  ASSERT_EQ(epe("export " + store + " --format epe --out " + dir.path(), &out), 0) << out;
+  EXPECT_TRUE(fs::exists(dir / "crop_real.csv"));
+  EXPECT_TRUE(fs::exists(dir / "crop_real.npz"));
+  ASSERT_EQ(epe("import --csv " + (dir / "crop_real.csv") + " --npz " + (dir / "crop_real.npz") +
+                    " --image-size 212x230 --out " + (dir / "back.h5"),
+                &out),
+            0)
+      << out;
+  EXPECT_TRUE(has(out, "12 crops of 2 frames")) << out;
+  EXPECT_EQ(epe("export " + (dir / "crop_real.csv") + " --out " + dir.path(), &out), 1);
+  EXPECT_TRUE(has(out, "not an HDF5 file")) << out;
+}
+
+TEST(Cli, CropsBadInputExitsWithOneAndWritesNothing) {
+  test::TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo";
+  ASSERT_EQ(epe("demo-data --out " + demo + " --images 1 --height 100 --width 120", &out), 0) << out;
+  // Frame smaller than the crop.
+  EXPECT_EQ(epe("crops --list " + demo + "/real.csv --out " + (dir / "a.h5"), &out), 1);
+  EXPECT_TRUE(has(out, "real.csv:1")) << out;
+  EXPECT_TRUE(has(out, "--skip-small")) << out;
+  EXPECT_FALSE(fs::exists(dir / "a.h5"));
+  // Bad weights file.
+  test::write_text(dir / "w.pth", std::string("\x80\x02\x8a\x0alegacy", 14));
+  EXPECT_EQ(epe("crops --list " + demo + "/real.csv --out " + (dir / "b.h5") + " --vgg " + (dir / "w.pth"), &out), 1);
+  EXPECT_TRUE(has(out, "legacy")) << out;
+  EXPECT_FALSE(fs::exists(dir / "b.h5"));
+  EXPECT_FALSE(fs::exists(dir / "b.h5.partial"));
+  // Bad list and bad options.
+  test::write_text(dir / "bad.csv", "a.png,b.png,c.png\n");
+  EXPECT_EQ(epe("crops --list " + (dir / "bad.csv") + " --out " + (dir / "c.h5"), &out), 1);
+  EXPECT_TRUE(has(out, "bad.csv:1")) << out;
+  EXPECT_EQ(epe("crops --list " + (dir / "bad.csv") + " --out " + (dir / "c.h5") + " --mode tiles", &out), 1);
+  EXPECT_TRUE(has(out, "--mode")) << out;
+  EXPECT_FALSE(fs::exists(dir / "c.h5"));
 }
 
 }  // namespace epe

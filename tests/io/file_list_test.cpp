@@ -1,7 +1,8 @@
+#include "epe/io/file_list.h"
+
 #include <gtest/gtest.h>
 
 #include "epe/core/error.h"
-#include "epe/io/file_list.h"
 #include "test_util.h"
 
 namespace epe {
@@ -9,7 +10,8 @@ namespace epe {
 TEST(FileList, ParsesRowsResolvesRelativePathsSkipsCommentsToleratesCrlf) {
   test::TempDir dir;
   std::string p = dir / "list.csv";
-  test::write_text(p, "# header comment\r\nimg/a.png, lab/a.png\r\n\r\n/abs/b.png,lab/b.png\n  # indented comment\nc.png,\n");
+  test::write_text(
+      p, "# header comment\r\nimg/a.png, lab/a.png\r\n\r\n/abs/b.png,lab/b.png\n  # indented comment\nc.png,\n");
   FileList l = read_file_list(p, DatasetKind::real);
   ASSERT_EQ(l.rows.size(), 3u);
   EXPECT_EQ(l.rows[0].line, 2);
@@ -58,6 +60,33 @@ TEST(FileList, WritesPathsRelativeToTheListAndReadsThemBack) {
   write_file_list(dir / "sub.csv", {{"relative/to/cwd.png", "y.png"}});
   std::string text = test::read_text(dir / "sub.csv");
   EXPECT_EQ(text.substr(0, 1), "/") << text;
+}
+
+}  // namespace epe
+
+namespace epe {
+
+TEST(FileList, ImageListsAcceptOneTwoOrFourColumns) {
+  test::TempDir dir;
+  test::write_text(dir / "plain.csv", "# frames\na.png\n\n sub/b.png \n");
+  FileList plain = read_image_list(dir / "plain.csv");
+  ASSERT_EQ(plain.rows.size(), 2u);
+  EXPECT_EQ(plain.rows[1].image(), dir / "sub/b.png");
+  EXPECT_EQ(plain.rows[1].robust_labels(), "");
+  EXPECT_EQ(plain.rows[1].line, 4);
+  test::write_text(dir / "real.csv", "a.png,a_l.png\n");
+  EXPECT_EQ(read_image_list(dir / "real.csv").kind, DatasetKind::real);
+  test::write_text(dir / "syn.csv", "a.png,l.png,g.h5,gt.png\n");
+  EXPECT_EQ(read_image_list(dir / "syn.csv").kind, DatasetKind::synthetic);
+  test::write_text(dir / "mixed.csv", "a.png\nb.png,c.png\n");
+  EXPECT_NE(test::user_error_message([&] { read_image_list(dir / "mixed.csv"); }).find("mixed.csv:2"),
+            std::string::npos);
+  test::write_text(dir / "three.csv", "a,b,c\n");
+  EXPECT_NE(test::user_error_message([&] { read_image_list(dir / "three.csv"); }).find("three.csv:1"),
+            std::string::npos);
+  test::write_text(dir / "empty.csv", "# nothing\n");
+  EXPECT_NE(test::user_error_message([&] { read_image_list(dir / "empty.csv"); }).find("empty"), std::string::npos);
+  EXPECT_EQ(split_csv_fields(" a , b,,c "), (std::vector<std::string>{"a", "b", "", "c"}));
 }
 
 }  // namespace epe

@@ -42,7 +42,11 @@ std::string format_bytes(double b) {
 
 Progress::Progress(std::string label, std::int64_t total, std::string unit, Style style, std::FILE* out,
                    double interval_s)
-    : label_(std::move(label)), total_(total), unit_(std::move(unit)), style_(style), out_(out),
+    : label_(std::move(label)),
+      total_(total),
+      unit_(std::move(unit)),
+      style_(style),
+      out_(out),
       interval_s_(interval_s) {
   if (log_level() > LogLevel::info) style_ = Style::none;
   if (style_ == Style::automatic) style_ = (out_ && isatty(fileno(out_))) ? Style::bar : Style::lines;
@@ -68,8 +72,8 @@ std::string Progress::format_line(const std::string& label, std::int64_t done, s
       int filled = static_cast<int>(frac * bar_width);
       s += " [" + std::string(filled, '#') + std::string(bar_width - filled, '.') + "]";
     }
-    std::snprintf(buf, sizeof buf, " %lld/%lld %5.1f%%", static_cast<long long>(done),
-                  static_cast<long long>(total), 100.0 * frac);
+    std::snprintf(buf, sizeof buf, " %lld/%lld %5.1f%%", static_cast<long long>(done), static_cast<long long>(total),
+                  100.0 * frac);
     s += buf;
   } else {
     std::snprintf(buf, sizeof buf, " %lld", static_cast<long long>(done));
@@ -123,7 +127,10 @@ void Progress::draw_locked(bool final_line) {
   double since = std::chrono::duration<double>(now - last_draw_).count();
   double min_gap = style_ == Style::bar ? 0.1 : interval_s_;
   if (!final_line && since < min_gap) return;
+  // A periodic line that already showed the final count is not repeated.
+  if (final_line && style_ == Style::lines && drawn_done_ == done_) return;
   last_draw_ = now;
+  drawn_done_ = done_;
   double elapsed = std::chrono::duration<double>(now - start_).count();
   if (style_ == Style::bar) {
     std::string line = format_line(label_, done_, total_, unit_, elapsed, 30);

@@ -16,8 +16,8 @@ class Progress {
   enum class Style { automatic, bar, lines, none };
 
   // total = 0 means unknown (no ETA, no percentage). `unit` names what is counted ("frames").
-  Progress(std::string label, std::int64_t total, std::string unit = "items",
-           Style style = Style::automatic, std::FILE* out = stderr, double interval_s = 10.0);
+  Progress(std::string label, std::int64_t total, std::string unit = "items", Style style = Style::automatic,
+           std::FILE* out = stderr, double interval_s = 10.0);
   ~Progress();  // finishes if not finished yet
 
   Progress(const Progress&) = delete;
@@ -50,6 +50,7 @@ class Progress {
   double interval_s_;
   std::chrono::steady_clock::time_point start_, last_draw_;
   std::int64_t done_ = 0;
+  std::int64_t drawn_done_ = -1;  // count shown by the last line drawn
   bool finished_ = false;
   mutable std::mutex mutex_;
 };

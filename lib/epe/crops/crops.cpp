@@ -240,7 +240,7 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
   res.random_weights = net->random_init();
 
   const bool grid = o.mode == "grid";
-  const int batch = o.batch > 0 ? o.batch : grid ? (device.is_cuda() ? 4 : 1) : (device.is_cuda() ? 64 : 16);
+  const int batch = o.batch > 0 ? o.batch : grid ? (device.is_cuda() ? 4 : 1) : (device.is_cuda() ? 64 : 4);
   const std::int64_t start = writer->frames_done();
   const std::int64_t crops_at_start = writer->crops();
   std::int64_t skipped = writer->frames_skipped();

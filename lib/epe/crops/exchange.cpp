@@ -12,6 +12,7 @@
 #include "epe/core/error.h"
 #include "epe/core/sha256.h"
 #include "epe/crops/crop_store.h"
+#include "epe/io/file_list.h"
 #include "epe/io/image.h"
 #include "epe/io/npz.h"
 
@@ -112,14 +113,7 @@ CropImportResult import_crops_epe(const CropImportOptions& o) {
       EPE_CHECK(t == "id,path,r0,r1,c0,c1", at_line(o.csv, n, "expected the header id,path,r0,r1,c0,c1"));
       continue;
     }
-    std::vector<std::string> f;
-    std::size_t s = 0;
-    for (;;) {
-      std::size_t c = t.find(',', s);
-      f.push_back(trim(t.substr(s, c == std::string::npos ? std::string::npos : c - s)));
-      if (c == std::string::npos) break;
-      s = c + 1;
-    }
+    const std::vector<std::string> f = split_csv_fields(t);
     EPE_CHECK(f.size() == 6, at_line(o.csv, n, cat("expected 6 columns (id,path,r0,r1,c0,c1), found ", f.size())));
     long long v[5];
     for (int k = 0; k < 5; ++k)

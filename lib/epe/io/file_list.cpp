@@ -37,31 +37,60 @@ const char* column_names(DatasetKind k) {
 }
 }  // namespace
 
-FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<ListIssue>* issues) {
+std::vector<std::string> split_csv_fields(const std::string& line) {
+  std::vector<std::string> fields;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t comma = line.find(',', start);
+    fields.push_back(trim(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+    if (comma == std::string::npos) return fields;
+    start = comma + 1;
+  }
+}
+
+namespace {
+// Calls fn(line number, fields) for every row that is not blank or a comment.
+template <class F>
+void for_each_row(const std::string& path, F&& fn) {
   std::error_code ec;
   EPE_CHECK(fs::exists(path, ec), "file list '", path, "' does not exist");
   EPE_CHECK(!fs::is_directory(path, ec), "file list '", path, "' is a folder, expected a CSV file");
   std::ifstream in(path, std::ios::binary);
   EPE_CHECK(in, "cannot read file list '", path, "'");
-  FileList list;
-  list.path = path;
-  list.kind = kind;
-  fs::path base = fs::path(path).parent_path();
-  const int want = list_columns(kind);
   std::string line;
   long n = 0;
   while (std::getline(in, line)) {
     ++n;
     std::string t = trim(line);
     if (t.empty() || t[0] == '#') continue;
-    std::vector<std::string> fields;
-    std::size_t start = 0;
-    for (;;) {
-      std::size_t comma = t.find(',', start);
-      fields.push_back(trim(t.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
+    if (!fn(n, split_csv_fields(t))) return;
+  }
+}
+
+ListRow make_row(long n, const std::vector<std::string>& fields, const fs::path& base) {
+  ListRow row;
+  row.line = n;
+  for (auto& f : fields) {
+    if (f.empty() || fs::path(f).is_absolute() || base.empty())
+      row.fields.push_back(f);
+    else
+      row.fields.push_back((base / f).lexically_normal().string());
+  }
+  return row;
+}
+
+[[noreturn]] void empty_list(const std::string& path) {
+  throw UserError(cat("file list '", path, "' is empty (no rows besides comments and blank lines)"));
+}
+}  // namespace
+
+FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<ListIssue>* issues) {
+  FileList list;
+  list.path = path;
+  list.kind = kind;
+  const fs::path base = fs::path(path).parent_path();
+  const int want = list_columns(kind);
+  for_each_row(path, [&](long n, const std::vector<std::string>& fields) {
     std::string problem;
     if (static_cast<int>(fields.size()) != want)
       problem = cat("expected ", want, " comma-separated columns for a ", to_string(kind), " list (",
@@ -73,63 +102,38 @@ FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<L
     if (!problem.empty()) {
       if (!issues) throw UserError(at_line(path, n, problem));
       issues->push_back({n, problem});
-      continue;
+    } else {
+      list.rows.push_back(make_row(n, fields, base));
     }
-    ListRow row;
-    row.line = n;
-    for (auto& f : fields) {
-      if (f.empty() || fs::path(f).is_absolute() || base.empty())
-        row.fields.push_back(f);
-      else
-        row.fields.push_back((base / f).lexically_normal().string());
-    }
-    list.rows.push_back(std::move(row));
-  }
-  if (list.rows.empty() && (!issues || issues->empty()))
-    throw UserError(cat("file list '", path, "' is empty (no rows besides comments and blank lines)"));
+    return true;
+  });
+  if (list.rows.empty() && (!issues || issues->empty())) empty_list(path);
   return list;
 }
 
 FileList read_image_list(const std::string& path) {
-  std::error_code ec;
-  EPE_CHECK(fs::is_regular_file(path, ec), "file list '", path, "' does not exist");
-  std::ifstream in(path, std::ios::binary);
-  EPE_CHECK(in, "cannot read file list '", path, "'");
-  std::string line;
-  long n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    std::string t = trim(line);
-    if (t.empty() || t[0] == '#') continue;
-    std::size_t columns = 1 + std::count(t.begin(), t.end(), ',');
-    if (columns == 4) return read_file_list(path, DatasetKind::synthetic);
-    if (columns == 2) return read_file_list(path, DatasetKind::real);
-    EPE_CHECK(columns == 1, at_line(path, n,
-                                    cat("expected 1 (image), 2 (real) or 4 (synthetic) comma-separated "
-                                        "columns, found ",
-                                        columns)));
-    // Plain image list: parse as a real list by appending the empty label column.
-    FileList list;
-    list.path = path;
-    list.kind = DatasetKind::real;
-    fs::path base = fs::path(path).parent_path();
-    in.clear();
-    in.seekg(0);
-    n = 0;
-    while (std::getline(in, line)) {
-      ++n;
-      t = trim(line);
-      if (t.empty() || t[0] == '#') continue;
-      EPE_CHECK(t.find(',') == std::string::npos,
-                at_line(path, n, "expected 1 column (an image path) like the first row of this list"));
-      ListRow row;
-      row.line = n;
-      row.fields = {fs::path(t).is_absolute() || base.empty() ? t : (base / t).lexically_normal().string(), ""};
-      list.rows.push_back(std::move(row));
-    }
-    return list;
-  }
-  throw UserError(cat("file list '", path, "' is empty (no rows besides comments and blank lines)"));
+  std::size_t columns = 0;
+  for_each_row(path, [&](long, const std::vector<std::string>& fields) {
+    columns = fields.size();
+    return false;
+  });
+  if (columns == 4) return read_file_list(path, DatasetKind::synthetic);
+  if (columns == 2) return read_file_list(path, DatasetKind::real);
+  if (columns == 0) empty_list(path);
+  // A plain list of image paths; rows get an empty robust_labels field.
+  FileList list;
+  list.path = path;
+  list.kind = DatasetKind::real;
+  const fs::path base = fs::path(path).parent_path();
+  for_each_row(path, [&](long n, const std::vector<std::string>& fields) {
+    EPE_CHECK(fields.size() == 1 && !fields[0].empty(),
+              at_line(path, n,
+                      cat("expected 1 (image), 2 (real) or 4 (synthetic) comma-separated columns like ",
+                          "the first row, found ", fields.size())));
+    list.rows.push_back(make_row(n, {fields[0], ""}, base));
+    return true;
+  });
+  return list;
 }
 
 std::string relative_to(const std::string& p, const std::string& base_dir) {

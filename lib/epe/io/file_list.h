@@ -50,6 +50,10 @@ FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<L
 // take), deciding by the first row. Rows of a plain list get an empty robust_labels field.
 FileList read_image_list(const std::string& path);
 
+// Splits one CSV line at commas, trimming spaces around each field (no quoting: paths in
+// lists cannot contain commas).
+std::vector<std::string> split_csv_fields(const std::string& line);
+
 // Writes a list atomically; paths under the list's folder are written relative to it.
 void write_file_list(const std::string& path, const std::vector<std::vector<std::string>>& rows);
 

@@ -222,7 +222,7 @@ std::vector<at::Tensor> Vgg16::forward(const at::Tensor& x, const std::vector<in
     } else {
       h = torch::conv2d(h, weight_[l], bias_[l], /*stride=*/1, /*padding=*/padding_ == Padding::zeros ? 1 : 0);
     }
-    h = torch::relu(h);
+    h = torch::relu_(h);  // in place, as torchvision (ReLU(inplace=True)); autograd allows it after conv
     for (size_t i = 0; i < taps.size(); ++i)
       if (taps[i] == l) out[i] = h;
     if (pool_after(l) && l < deepest) h = torch::max_pool2d(h, 2, 2);
