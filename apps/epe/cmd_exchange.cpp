@@ -4,6 +4,7 @@
 #include "epe/core/error.h"
 #include "epe/crops/exchange.h"
 #include "epe/io/h5.h"
+#include "epe/match/exchange.h"
 
 namespace epe::app {
 
@@ -14,11 +15,12 @@ int run_export(const Args& args) {
   OptionSet s("epe export STORE --format epe --out DIR [--name N]",
               "Writes a store in the reference implementation's formats, so its scripts can use it.\n"
               "crop store: DIR/crop_<name>.csv (id,path,r0,r1,c0,c1) and DIR/crop_<name>.npz (key 'crops',\n"
-              "n x 512 float16).");
+              "n x 512 float16). match store: DIR/matched_crops[_<name>].csv (src_path,src_r0,...,dst_c1) and,\n"
+              "after epe weights, DIR/crop_weights[_<name>].npz (key 'w', m x 1 float64).");
   s.add("store", &store, "store to export").required().positional();
   s.add("format", &format, "target format: epe (the reference implementation)");
   s.add("out,o", &out, "output folder (must exist)").required();
-  s.add("name", &name, "dataset name in the file names (default: the store's name)");
+  s.add("name", &name, "name in the file names (crops default: the store's name; match default: none)");
   s.add("force", &force, "overwrite existing files");
   add_common(s, c);
   if (!s.parse(args)) return 0;
@@ -28,8 +30,14 @@ int run_export(const Args& args) {
     H5::H5File f = h5::open_file(store);
     return h5::read_format(f).name;
   }();
-  EPE_CHECK(kind == "crops", "'", store, "' is ", kind.empty() ? "not an epe store" : "a '" + kind + "' store",
-            "; epe export handles crop stores");
+  EPE_CHECK(kind == "crops" || kind == "match", "'", store, "' is ",
+            kind.empty() ? "not an epe store" : "a '" + kind + "' store", "; epe export handles crop and match stores");
+  if (kind == "match") {
+    MatchExportResult r = export_matches_epe(store, out, name, force);
+    std::printf("export: %lld matched pairs\n  %s\n", static_cast<long long>(r.pairs), r.csv.c_str());
+    if (!r.npz.empty()) std::printf("  %s\n", r.npz.c_str());
+    return 0;
+  }
   CropExportResult r = export_crops_epe(store, out, name, force);
   std::printf("export: %lld crops\n  %s\n  %s\n", static_cast<long long>(r.crops), r.csv.c_str(), r.npz.c_str());
   return 0;

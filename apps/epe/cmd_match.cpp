@@ -1,0 +1,116 @@
+#include <cstdio>
+
+#include "command.h"
+#include "epe/core/error.h"
+#include "epe/core/progress.h"
+#include "epe/match/match.h"
+#include "epe/match/show.h"
+#include "epe/match/weights.h"
+
+namespace epe::app {
+
+int run_match(const Args& args) {
+  MatchOptions o;
+  CommonOptions c;
+  OptionSet s("epe match --src SYN.h5 --dst REAL.h5 --out MATCH.h5 [-k 10] [--min-cosine 0.5] [--index SPEC]",
+              "For every source (synthetic) crop, the k most similar target (real) crops by cosine similarity of\n"
+              "their L2-normalised features; pairs with cosine >= --min-cosine are kept (the reference's rule\n"
+              "'squared L2 distance < 1.0' on unit vectors is cosine > 0.5). --index exact (default) is a tiled\n"
+              "exact search with ties broken by index; any FAISS index-factory string (IVF4096,Flat, HNSW32,\n"
+              "IVF1024,PQ64, ...) trades recall for speed on large sets.");
+  s.add("src", &o.src, "source crop store (synthetic)").required();
+  s.add("dst", &o.dst, "target crop store (real)").required();
+  s.add("out,o", &o.out, "match store to write").required().not_recorded();
+  s.add("k,k", &o.k, "neighbours per source crop");
+  s.add("min-cosine", &o.min_cosine, "keep pairs with cosine >= this (-1..1)");
+  s.add("index", &o.index, "exact | FAISS index-factory string");
+  s.add("nprobe", &o.nprobe, "IVF lists probed per query (0 = FAISS default)");
+  s.add("ef-search", &o.ef_search, "HNSW efSearch (0 = FAISS default)");
+  s.add("train-size", &o.train_size, "FAISS training sample (0 = max(50 x lists, 10000))");
+  s.add("center", &o.center, "subtract the mean feature of both sets before normalising");
+  s.add("block", &o.block, "source crops per query block (memory: index + one block)").not_recorded();
+  s.add("device", &o.device, "cpu | cuda | cuda:N (exact search on the GPU)").not_recorded();
+  s.add("seed", &o.seed, "seed of the training sample");
+  s.add("force", &o.force, "overwrite OUT").not_recorded();
+  add_common(s, c);
+  if (!s.parse(args)) return 0;
+  apply_common(c);
+  o.command = command_line();
+  o.options_ini = s.resolved_ini();
+  o.check();
+  Progress progress("match", 0, "crops");
+  MatchResult r = compute_matches(o, &progress);
+  progress.finish();
+  std::printf("match: %lld source x %lld target crops, k = %lld, %s, in %s (search %s)\n",
+              static_cast<long long>(r.n_src), static_cast<long long>(r.n_dst), static_cast<long long>(r.k),
+              r.index.c_str(), format_duration(r.seconds).c_str(), format_duration(r.search_seconds).c_str());
+  std::printf("  pairs kept (cosine >= %.3f): %lld of %lld\n", o.min_cosine, static_cast<long long>(r.pairs),
+              static_cast<long long>(r.n_src * r.k));
+  std::printf("  source crops with >= 1 match: %.1f %%   target crops used: %.1f %%\n", 100.0 * r.src_matched / r.n_src,
+              100.0 * r.dst_used / r.n_dst);
+  std::printf("  cosine of the k neighbours:\n");
+  std::int64_t peak = 1;
+  for (auto h : r.histogram) peak = std::max(peak, h);
+  for (int b = 0; b < 20; ++b) {
+    if (!r.histogram[b]) continue;
+    const double lo = -1.0 + 0.1 * b;
+    std::printf("    [%5.2f, %5.2f) %10lld %s%s\n", lo, lo + 0.1, static_cast<long long>(r.histogram[b]),
+                std::string(static_cast<size_t>(40.0 * r.histogram[b] / peak), '#').c_str(),
+                lo + 0.1 <= o.min_cosine + 1e-12 ? ""
+                : lo >= o.min_cosine - 1e-12     ? "  kept"
+                                                 : "  partly kept");
+  }
+  if (r.pairs == r.n_src * r.k && !o.center)
+    std::printf(
+        "  every neighbour passed the threshold: features may be nearly parallel (random VGG-16 weights?);\n"
+        "  --center spreads the similarities\n");
+  std::printf("  store: %s\n", o.out.c_str());
+  return 0;
+}
+
+int run_weights(const Args& args) {
+  WeightsOptions o;
+  CommonOptions c;
+  OptionSet s("epe weights MATCH.h5 [--density-png density.png]",
+              "Sampling weights of the kept pairs (the reference's compute_weights.py rule): d = number of pairs\n"
+              "covering each source pixel, weight = max(d) / mean(d over the pair's box), per frame size.\n"
+              "The match store is rewritten with /pairs/weight and /density (a copy renamed into place).");
+  s.add("store", &o.store, "match store").required().positional();
+  s.add("density-png", &o.density_png, "heat map of the density (most common frame size)");
+  s.add("force", &o.force, "overwrite an existing --density-png");
+  add_common(s, c);
+  if (!s.parse(args)) return 0;
+  apply_common(c);
+  WeightsResult r = compute_weights(o);
+  std::printf("weights: %lld pairs, %d frame size(s), max density %d, weight min %.4g mean %.4g max %.4g, in %s\n",
+              static_cast<long long>(r.pairs), r.sizes, r.max_density, r.min_weight, r.mean_weight, r.max_weight,
+              format_duration(r.seconds).c_str());
+  std::printf("  store: %s%s%s\n", o.store.c_str(),
+              o.density_png.empty() ? "" : "\n  density: ", o.density_png.c_str());
+  return 0;
+}
+
+int run_show_matches(const Args& args) {
+  ShowMatchesOptions o;
+  CommonOptions c;
+  OptionSet s("epe show-matches MATCH.h5 --out grid.png [--bands 0.5,0.6,0.7,0.8,0.9,1.0] [--per-band 8]",
+              "Draws matched pairs side by side (source | target), one row per cosine band, best band on top.");
+  s.add("store", &o.store, "match store").required().positional();
+  s.add("out,o", &o.out, "PNG to write").required();
+  s.add("bands", &o.bands, "band edges, increasing");
+  s.add("per-band", &o.per_band, "pairs per band (seeded choice)");
+  s.add("thumb", &o.thumb, "crop side in pixels in the picture");
+  s.add("seed", &o.seed, "seed of the choice");
+  s.add("force", &o.force, "overwrite OUT");
+  add_common(s, c);
+  if (!s.parse(args)) return 0;
+  apply_common(c);
+  ShowMatchesResult r = show_matches(o);
+  std::printf("show-matches: %d pairs drawn -> %s\n  pairs per band:", r.shown, o.out.c_str());
+  for (size_t b = 0; b < r.pairs_in_band.size(); ++b)
+    std::printf(" [%.2f,%.2f) %lld", o.bands[b], o.bands[b + 1], static_cast<long long>(r.pairs_in_band[b]));
+  std::printf("\n");
+  return 0;
+}
+
+}  // namespace epe::app

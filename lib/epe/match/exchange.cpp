@@ -1,0 +1,47 @@
+#include "epe/match/exchange.h"
+
+#include <filesystem>
+
+#include "epe/core/atomic_file.h"
+#include "epe/core/error.h"
+#include "epe/core/log.h"
+#include "epe/crops/crop_store.h"
+#include "epe/io/npz.h"
+#include "epe/match/match.h"
+
+namespace fs = std::filesystem;
+
+namespace epe {
+
+MatchExportResult export_matches_epe(const std::string& store, const std::string& out_dir, const std::string& name,
+                                     bool force) {
+  MatchStore m = MatchStore::open(store);
+  std::error_code ec;
+  EPE_CHECK(fs::is_directory(out_dir, ec), "option --out: folder '", out_dir, "' does not exist");
+  const std::string suffix = name.empty() ? "" : "_" + name;
+  MatchExportResult r;
+  r.csv = (fs::path(out_dir) / ("matched_crops" + suffix + ".csv")).string();
+  check_output_path(r.csv, force);
+  if (!m.weight.empty()) {
+    r.npz = (fs::path(out_dir) / ("crop_weights" + suffix + ".npz")).string();
+    check_output_path(r.npz, force);
+  } else {
+    log_warn("'", store, "' has no sampling weights yet (run epe weights); writing the pairs only");
+  }
+  CropStore src(m.src_path()), dst(m.dst_path());
+  EPE_CHECK(src.size() == m.n_src && dst.size() == m.n_dst, "the crop stores of '", store,
+            "' changed since matching (crop counts differ); re-run epe match");
+  std::string csv = "src_path,src_r0,src_r1,src_c0,src_c1,dst_path,dst_r0,dst_r1,dst_c0,dst_c1\n";
+  for (std::size_t i = 0; i < m.pair_src.size(); ++i) {
+    const CropBox& a = src.boxes()[m.pair_src[i]];
+    const CropBox& b = dst.boxes()[m.pair_dst[i]];
+    csv += cat(src.image_paths()[a.image], ",", a.r0, ",", a.r1, ",", a.c0, ",", a.c1, ",", dst.image_paths()[b.image],
+               ",", b.r0, ",", b.r1, ",", b.c0, ",", b.c1, "\n");
+  }
+  if (!r.npz.empty()) write_npz(r.npz, {{"w", NpyArray::from_double(m.weight, {m.weight.size(), 1})}}, true);
+  write_file_atomic(r.csv, csv);
+  r.pairs = static_cast<std::int64_t>(m.pair_src.size());
+  return r;
+}
+
+}  // namespace epe
