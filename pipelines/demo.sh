@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main pipeline on the built-in demo data: set-up (as tests/run.sh), then
-#   demo-data -> check (both lists) -> crops (grid mode, both sets) -> info
+#   demo-data -> check (both lists) -> crops (grid mode, both sets) -> match (synthetic -> real)
+#   -> weights (+ density map) -> show-matches -> export (the reference's CSV/.npz)
 # Results go to $EPE_DEMO_OUT (default: <repo>/out/demo); each run replaces them.
-# Options: pipelines/demo.ini (demo data), pipelines/crops.ini (crop embeddings).
+# Options: pipelines/demo.ini (demo data), pipelines/crops.ini (crop embeddings),
+# pipelines/match.ini (matching).
 # EPE_VGG=weights.pt uses real VGG-16 weights; without it VGG-16 is randomly initialised
 # (nothing is downloaded), which exercises every code path but gives meaningless features.
 set -euo pipefail
@@ -25,14 +27,29 @@ step "info"
 
 VGG_ARGS=()
 if [[ -n "${EPE_VGG:-}" ]]; then VGG_ARGS=(--vgg "$EPE_VGG"); fi
-mkdir -p "$OUT/crops"
+mkdir -p "$OUT/crops" "$OUT/match"
 for set in synthetic real; do
   step "crop embeddings of the $set set (grid mode)"
   "$EPE" crops --config "$EPE_ROOT/pipelines/crops.ini" --list "$OUT/data/$set.csv" --name "$set" \
     --out "$OUT/crops/$set.h5" --force "${VGG_ARGS[@]}"
 done
 
+step "match synthetic crops to real crops"
+"$EPE" match --config "$EPE_ROOT/pipelines/match.ini" --src "$OUT/crops/synthetic.h5" --dst "$OUT/crops/real.h5" \
+  --out "$OUT/match/match.h5" --force
+
+step "sampling weights"
+"$EPE" weights "$OUT/match/match.h5" --density-png "$OUT/match/density.png" --force
+
+step "matched pairs per similarity band"
+"$EPE" show-matches "$OUT/match/match.h5" --out "$OUT/match/matches.png" --force
+
+step "export for the reference implementation"
+"$EPE" export "$OUT/match/match.h5" --format epe --out "$OUT/match" --force
+
 step "done"
 echo "results: $OUT"
 echo "  data:  $OUT/data/synthetic.csv, $OUT/data/real.csv"
 echo "  crops: $OUT/crops/synthetic.h5, $OUT/crops/real.h5   (epe info FILE describes them)"
+echo "  match: $OUT/match/match.h5, matches.png (pairs per cosine band), density.png (sampling density),"
+echo "         matched_crops.csv + crop_weights.npz (for the reference's training code)"

@@ -5,6 +5,7 @@
 #include "epe/core/progress.h"
 #include "epe/core/runtime.h"
 #include "epe/crops/bench.h"
+#include "epe/match/bench.h"
 
 namespace epe::app {
 
@@ -61,18 +62,69 @@ int bench_crops_command(const Args& args) {
   return 0;
 }
 
+int bench_match_command(const Args& args) {
+  MatchBenchOptions o;
+  CommonOptions c;
+  OptionSet s("epe bench match [--n 100000] [-k 10] [--approx SPEC --nprobe P] [--no-exact]",
+              "epe match + epe weights end to end on N x N clustered random unit vectors (d = 512) stored as crop\n"
+              "stores, against the reference's way: find_knn.py emulated (FAISS IndexFlatL2 in memory) and\n"
+              "filter.py + compute_weights.py at their measured rates (BASELINES.md); an approximate index with\n"
+              "its recall@k against exact search on a sample; times and peak memory.");
+  s.add("n", &o.n, "source and target crops");
+  s.add("k,k", &o.k, "neighbours");
+  s.add("clusters", &o.clusters, "cluster centres of the features (0 = uniform random)");
+  s.add("approx", &o.approx, "--index of the approximate row (default ivf: 4 sqrt(N) lists)");
+  s.add("nprobe", &o.nprobe, "IVF probes of the approximate row");
+  s.add("recall-sample", &o.recall_sample, "source crops on which recall@k is measured");
+  bool no_exact = false;
+  s.add("no-exact", &no_exact, "skip the exact rows (for very large N)");
+  s.add("work", &o.work, "folder for the stores (default: a temporary folder)");
+  s.add("seed", &o.seed, "seed");
+  add_common(s, c);
+  if (!s.parse(args)) return 0;
+  o.exact = !no_exact;
+  apply_common(c);
+  std::printf("bench match: %lld x %lld crops, d = 512, k = %d, %d clusters, %d threads\n", static_cast<long long>(o.n),
+              static_cast<long long>(o.n), o.k, o.clusters, threads());
+  std::fflush(stdout);
+  MatchBenchResult r = bench_match(o);
+  std::printf("%-44s %10s %10s %10s  %s\n", "step", "seconds", "pairs", "peak RSS", "");
+  double ref_knn = 0, exact = 0, weights = 0, ref_fw = 0, approx = 0, approx_w = 0;
+  for (const auto& row : r.rows) {
+    std::printf("%-44s %10.2f %10lld %10s  %s\n", row.name.c_str(), row.seconds, static_cast<long long>(row.pairs),
+                row.peak_rss_bytes ? format_bytes(static_cast<double>(row.peak_rss_bytes)).c_str() : "-",
+                row.note.c_str());
+    if (row.name.rfind("reference find_knn", 0) == 0) ref_knn = row.seconds;
+    if (row.name == "epe match --index exact") exact = row.seconds;
+    if (row.name == "epe weights") weights = row.seconds;
+    if (row.name.rfind("reference filter", 0) == 0) ref_fw = row.seconds;
+    if (row.name.rfind("epe match --index", 0) == 0 && row.name != "epe match --index exact") approx = row.seconds;
+    if (row.name == "epe weights (approximate match)") approx_w = row.seconds;
+  }
+  std::printf("recall@%d of %s: %.4f\n", o.k, r.approx.c_str(), r.recall);
+  if (ref_knn > 0) {
+    std::printf("ratio reference find_knn / epe exact match:              %.2fx\n", ref_knn / exact);
+    std::printf("ratio reference filter+weights / epe weights:            %.0fx\n", ref_fw / weights);
+    std::printf("ratio reference three scripts / epe approx match+weights: %.1fx\n",
+                (ref_knn + ref_fw) / (approx + approx_w));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_bench(const Args& args) {
   const char* usage =
       "Usage: epe bench <benchmark> [options]   (epe bench <benchmark> --help for its options)\n\n"
-      "Benchmarks:\n  crops   crops/s of epe crops (random, grid) vs the reference's per-crop loop\n";
+      "Benchmarks:\n  crops   crops/s of epe crops (random, grid) vs the reference's per-crop loop\n"
+      "  match   epe match + epe weights vs the reference's find_knn/filter/compute_weights; recall\n";
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     std::printf("%s", usage);
     return 0;
   }
-  EPE_CHECK(!args.empty(), "epe bench: name a benchmark (crops); epe bench --help lists them");
-  EPE_CHECK(args[0] == "crops", "epe bench: unknown benchmark '", args[0], "' (crops)");
+  EPE_CHECK(!args.empty(), "epe bench: name a benchmark (crops, match); epe bench --help lists them");
+  if (args[0] == "match") return bench_match_command(Args(args.begin() + 1, args.end()));
+  EPE_CHECK(args[0] == "crops", "epe bench: unknown benchmark '", args[0], "' (crops, match)");
   return bench_crops_command(Args(args.begin() + 1, args.end()));
 }
 

@@ -16,17 +16,18 @@ int run_match(const Args& args) {
               "For every source (synthetic) crop, the k most similar target (real) crops by cosine similarity of\n"
               "their L2-normalised features; pairs with cosine >= --min-cosine are kept (the reference's rule\n"
               "'squared L2 distance < 1.0' on unit vectors is cosine > 0.5). --index exact (default) is a tiled\n"
-              "exact search with ties broken by index; any FAISS index-factory string (IVF4096,Flat, HNSW32,\n"
-              "IVF1024,PQ64, ...) trades recall for speed on large sets.");
+              "exact search with ties broken by index; --index ivf[:NLIST] is an inverted file scanned with\n"
+              "matrix products for large sets (--nprobe trades speed for recall); FAISS index-factory strings\n"
+              "(IVF4096,Flat, HNSW32, IVF1024,PQ64, ...) work too.");
   s.add("src", &o.src, "source crop store (synthetic)").required();
   s.add("dst", &o.dst, "target crop store (real)").required();
   s.add("out,o", &o.out, "match store to write").required().not_recorded();
   s.add("k,k", &o.k, "neighbours per source crop");
   s.add("min-cosine", &o.min_cosine, "keep pairs with cosine >= this (-1..1)");
-  s.add("index", &o.index, "exact | FAISS index-factory string");
-  s.add("nprobe", &o.nprobe, "IVF lists probed per query (0 = FAISS default)");
+  s.add("index", &o.index, "exact | ivf[:NLIST] | FAISS index-factory string");
+  s.add("nprobe", &o.nprobe, "IVF lists probed per query (0 = 32 for ivf, FAISS's default otherwise)");
   s.add("ef-search", &o.ef_search, "HNSW efSearch (0 = FAISS default)");
-  s.add("train-size", &o.train_size, "FAISS training sample (0 = max(50 x lists, 10000))");
+  s.add("train-size", &o.train_size, "training sample (0 = ivf: 32 x lists; FAISS: max(50 x lists, 10000))");
   s.add("center", &o.center, "subtract the mean feature of both sets before normalising");
   s.add("block", &o.block, "source crops per query block (memory: index + one block)").not_recorded();
   s.add("device", &o.device, "cpu | cuda | cuda:N (exact search on the GPU)").not_recorded();

@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 
 #include "epe/core/error.h"
 #include "epe/core/log.h"
 #include "epe/core/progress.h"
 #include "epe/core/runtime.h"
+#include "epe/core/scratch_dir.h"
 #include "epe/core/sha256.h"
 #include "epe/core/thread_pool.h"
 #include "test_util.h"
@@ -86,6 +88,27 @@ TEST(Runtime, SetsThreadsAndReportsVersions) {
     EXPECT_NE(v.find(s), std::string::npos) << s;
   set_threads(0);
   EXPECT_GE(threads(), 1);
+}
+
+}  // namespace epe
+
+namespace epe {
+
+TEST(ScratchDir, TemporaryIsRemovedGivenIsKept) {
+  std::string temp;
+  {
+    ScratchDir s("", "epe-test-scratch");
+    temp = s.path();
+    test::write_text(s / "x", "1");
+    EXPECT_TRUE(std::filesystem::exists(temp + "/x"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(temp));
+  test::TempDir dir;
+  {
+    ScratchDir s(dir / "keep/sub", "unused");
+    test::write_text(s / "x", "1");
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "keep/sub/x"));
 }
 
 }  // namespace epe

@@ -176,3 +176,43 @@ TEST(Cli, CropsBadInputExitsWithOneAndWritesNothing) {
 }
 
 }  // namespace epe
+
+namespace epe {
+
+TEST(Cli, MatchWeightsShowExportEndToEnd) {
+  test::TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo";
+  ASSERT_EQ(epe("demo-data --out " + demo + " --images 2 --height 212 --width 230 --seed 2", &out), 0) << out;
+  for (const char* set : {"synthetic", "real"})
+    ASSERT_EQ(epe(cat("crops --list ", demo, "/", set, ".csv --out ", dir / set, ".h5 --mode grid -q"), &out), 0)
+        << out;
+  const std::string m = dir / "m.h5";
+  const std::string pair = " --src " + (dir / "synthetic.h5") + " --dst " + (dir / "real.h5") + " --out " + m;
+  // Bad input: exit 1, nothing written.
+  EXPECT_EQ(epe("match" + pair + " -k 13", &out), 1);
+  EXPECT_TRUE(has(out, "only 12 crops")) << out;
+  EXPECT_EQ(epe("match" + pair + " --min-cosine 1.5", &out), 1);
+  EXPECT_TRUE(has(out, "--min-cosine")) << out;
+  EXPECT_EQ(epe("match --src " + (demo + "/synthetic.csv") + " --dst " + (dir / "real.h5") + " --out " + m, &out), 1);
+  EXPECT_TRUE(has(out, "not an HDF5 file")) << out;
+  EXPECT_EQ(epe("match" + pair + " --index IVF,Nonsense", &out), 1);
+  EXPECT_TRUE(has(out, "IVF,Nonsense")) << out;
+  EXPECT_FALSE(fs::exists(m));
+
+  ASSERT_EQ(epe("match" + pair + " -k 3 --center --min-cosine -1 -q", &out), 0) << out;
+  EXPECT_TRUE(has(out, "12 source x 12 target crops, k = 3")) << out;
+  EXPECT_TRUE(has(out, "pairs kept")) << out;
+  ASSERT_EQ(epe("weights " + m + " --density-png " + (dir / "density.png"), &out), 0) << out;
+  EXPECT_TRUE(has(out, "1 frame size(s)")) << out;
+  EXPECT_TRUE(fs::exists(dir / "density.png"));
+  ASSERT_EQ(epe("show-matches " + m + " --out " + (dir / "show.png") + " --bands -1,0.5,1", &out), 0) << out;
+  EXPECT_TRUE(fs::exists(dir / "show.png"));
+  ASSERT_EQ(epe("export " + m + " --out " + dir.path(), &out), 0) << out;
+  EXPECT_TRUE(has(test::read_text(dir / "matched_crops.csv"), "src_path,src_r0,src_r1,src_c0,src_c1,dst_path"));
+  EXPECT_TRUE(fs::exists(dir / "crop_weights.npz"));
+  EXPECT_EQ(epe("info " + m, &out), 0) << out;
+  EXPECT_TRUE(has(out, "/pairs/weight")) << out;
+}
+
+}  // namespace epe

@@ -100,6 +100,22 @@ TEST(Knn, ExactSearchEqualsBruteForceAndBreaksTiesByIndex) {
   for (int i = 0; i < 200 * k; i += k) EXPECT_GE(r.score[i], r.score[i + k - 1]);
 }
 
+TEST(Knn, IvfWithAllListsProbedEqualsBruteForceIncludingTies) {
+  const int d = 8, k = 5;
+  Rng rng(4);
+  std::vector<float> t, q;
+  for (int i = 0; i < 2000; ++i)
+    for (int e = 0; e < d; ++e) t.push_back(static_cast<float>(static_cast<int>(rng.uniform_int(5)) - 2));
+  for (int i = 0; i < 100; ++i)
+    for (int e = 0; e < d; ++e) q.push_back(static_cast<float>(static_cast<int>(rng.uniform_int(5)) - 2));
+  IvfParams p;
+  p.nlist = 16;
+  p.nprobe = 16;
+  EXPECT_EQ(make_ivf_knn(t, 2000, d, p)->search(q.data(), 100, k).index, brute_force(t, q, d, k));
+  p.nprobe = 17;
+  EXPECT_NE(user_error_message([&] { make_ivf_knn(t, 2000, d, p); }).find("--nprobe"), std::string::npos);
+}
+
 TEST(Knn, ExactSearchOnUnitVectorsEqualsBruteForce) {
   const int d = 32;
   std::vector<float> t = random_unit(5000, d, 1), q = random_unit(300, d, 2);
@@ -128,6 +144,15 @@ TEST(Knn, FaissIndicesReachTheDocumentedRecall) {
   ivf.nprobe = 16;
   KnnBlock a = make_faiss_knn(t, 20000, d, ivf)->search(q.data(), 500, 10);
   EXPECT_GE(recall(a, exact), 0.95);
+  IvfParams own;
+  own.nlist = 256;
+  own.nprobe = 16;
+  KnnBlock g = make_ivf_knn(t, 20000, d, own)->search(q.data(), 500, 10);
+  EXPECT_GE(recall(g, exact), 0.95);
+  // Probing every list is exact search, ties and all.
+  own.nprobe = 256;
+  KnnBlock all = make_ivf_knn(t, 20000, d, own)->search(q.data(), 500, 10);
+  EXPECT_EQ(all.index, exact.index);
   FaissParams hnsw;
   hnsw.spec = "HNSW32";
   hnsw.ef_search = 64;

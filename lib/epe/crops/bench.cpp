@@ -9,6 +9,7 @@
 #include "epe/core/error.h"
 #include "epe/core/log.h"
 #include "epe/core/rng.h"
+#include "epe/core/scratch_dir.h"
 #include "epe/crops/crops.h"
 #include "epe/demo/demo_data.h"
 #include "epe/io/file_list.h"
@@ -40,19 +41,11 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 std::vector<CropsBenchRow> bench_crops(const CropsBenchOptions& o) {
   o.check();
+  const ScratchDir scratch(o.work, "epe-bench-crops");
+  const fs::path work = scratch.path();
   std::error_code ec;
-  const bool temp = o.work.empty();
-  const fs::path work = temp ? fs::temp_directory_path() / cat("epe-bench-crops-", ::getpid()) : fs::path(o.work);
   fs::create_directories(work / "frames", ec);
   EPE_CHECK(!ec, "cannot create '", (work / "frames").string(), "': ", ec.message());
-  struct Cleanup {
-    fs::path p;
-    bool on;
-    ~Cleanup() {
-      std::error_code e;
-      if (on) fs::remove_all(p, e);
-    }
-  } cleanup{work, temp};
 
   std::vector<std::vector<std::string>> rows;
   for (int i = 0; i < o.frames; ++i) {

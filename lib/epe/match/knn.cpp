@@ -1,6 +1,8 @@
 #include "epe/match/knn.h"
 
 #include <faiss/AutoTune.h>
+#include <faiss/Clustering.h>
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/index_factory.h>
 #include <torch/torch.h>
@@ -12,6 +14,15 @@
 #include "epe/nn/device.h"
 
 namespace epe {
+
+KnnBlock KnnBlock::empty(std::int64_t n, std::int64_t k) {
+  KnnBlock b;
+  b.n = n;
+  b.k = k;
+  b.index.assign(n * k, -1);
+  b.score.assign(n * k, -std::numeric_limits<float>::infinity());
+  return b;
+}
 
 namespace {
 
@@ -25,14 +36,10 @@ class ExactKnn : public KnnIndex {
   KnnBlock search(const float* queries, std::int64_t n, int k) override {
     EPE_ASSERT(k >= 1 && k <= n_, "ExactKnn: k = ", k, " with ", n_, " targets");
     c10::InferenceMode guard;
-    KnnBlock out;
-    out.n = n;
-    out.k = k;
-    out.index.assign(n * k, -1);
-    out.score.assign(n * k, -std::numeric_limits<float>::infinity());
+    KnnBlock out = KnnBlock::empty(n, k);
     at::Tensor q = torch::from_blob(const_cast<float*>(queries), {n, d_}, torch::kFloat).to(device_);
     // Tiles of about 64 MiB of scores.
-    const std::int64_t tile = std::max<std::int64_t>(1024, (16 << 20) / std::max<std::int64_t>(1, n));
+    const std::int64_t tile = std::max<std::int64_t>(256, (16 << 20) / std::max<std::int64_t>(1, n));
     for (std::int64_t t0 = 0; t0 < n_; t0 += tile) {
       const std::int64_t t1 = std::min(n_, t0 + tile);
       at::Tensor s = torch::mm(q, targets_.slice(0, t0, t1).t());  // [n, t1 - t0]
@@ -54,12 +61,17 @@ class ExactKnn : public KnnIndex {
   std::string describe() const override { return cat("exact (", device_.str(), ")"); }
 
  private:
-  // Inserts (score, index) into row r's sorted top-k when it beats the worst entry. Targets are
-  // visited in increasing index order, so a tie never displaces an earlier (smaller) index.
+  static bool better(float s, std::int64_t idx, float s2, std::int64_t idx2) {
+    return s > s2 || (s == s2 && idx2 >= 0 && idx < idx2);
+  }
+
+ public:
+  // Inserts (score, index) into a row's sorted top-k when it beats the worst entry; equal
+  // scores are ordered by index, so the result does not depend on the visiting order.
   static void insert(float s, std::int64_t idx, float* sc, std::int64_t* ix, int k) {
-    if (!(s > sc[k - 1])) return;
+    if (!better(s, idx, sc[k - 1], ix[k - 1])) return;
     int p = k - 1;
-    while (p > 0 && s > sc[p - 1]) {
+    while (p > 0 && better(s, idx, sc[p - 1], ix[p - 1])) {
       sc[p] = sc[p - 1];
       ix[p] = ix[p - 1];
       --p;
@@ -67,6 +79,8 @@ class ExactKnn : public KnnIndex {
     sc[p] = s;
     ix[p] = idx;
   }
+
+ private:
   static void merge_dense(const float* s, std::int64_t n, std::int64_t w, std::int64_t offset, int k, KnnBlock& out) {
     at::parallel_for(0, n, 16, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t r = b; r < e; ++r) {
@@ -173,7 +187,102 @@ class FaissKnn : public KnnIndex {
   int nprobe_ = 0, ef_ = 0;
 };
 
+class IvfKnn : public KnnIndex {
+ public:
+  IvfKnn(const std::vector<float>& targets, std::int64_t n, int d, const IvfParams& p)
+      : d_(d), nprobe_(p.nprobe), device_(nn::parse_device(p.device)), quantizer_(d) {
+    nlist_ = p.nlist > 0 ? p.nlist : static_cast<int>(std::max<double>(1.0, std::round(4.0 * std::sqrt(double(n)))));
+    EPE_CHECK(nlist_ <= n, "option --index ivf:", nlist_, ": more lists than the ", n, " target crops");
+    EPE_CHECK(nprobe_ >= 1 && nprobe_ <= nlist_, "option --nprobe ", nprobe_, ": must be 1..", nlist_);
+    std::int64_t want = p.train_size > 0 ? p.train_size : 32LL * nlist_;
+    want = std::min(want, n);
+    Rng rng(p.seed, 0x747261696eULL);  // "train"
+    std::vector<std::int64_t> pick = rng.sample_without_replacement(n, want);
+    std::vector<float> sample(static_cast<size_t>(want) * d);
+    for (size_t i = 0; i < pick.size(); ++i) std::copy_n(targets.data() + pick[i] * d, d, sample.data() + i * d);
+    faiss::ClusteringParameters cp;
+    cp.niter = p.niter;
+    cp.spherical = true;
+    cp.min_points_per_centroid = 16;  // FAISS warns below this many points per list
+    cp.seed = static_cast<int>(p.seed % 2147483647);
+    cp.max_points_per_centroid = static_cast<int>(std::max<std::int64_t>(256, want / nlist_ + 1));
+    faiss::Clustering km(d, nlist_, cp);
+    km.train(want, sample.data(), quantizer_);
+    trained_on_ = want;
+    // Assign every target to its nearest centroid; lay the lists out contiguously.
+    std::vector<faiss::Index::idx_t> list(n);
+    std::vector<float> dist(n);
+    quantizer_.search(n, targets.data(), 1, dist.data(), list.data());
+    offsets_.assign(nlist_ + 1, 0);
+    for (auto l : list) ++offsets_[l + 1];
+    for (int l = 0; l < nlist_; ++l) offsets_[l + 1] += offsets_[l];
+    ids_.resize(n);
+    std::vector<std::int64_t> fill(offsets_.begin(), offsets_.end() - 1);
+    at::Tensor grouped = torch::empty({n, d}, torch::kFloat);
+    float* g = grouped.data_ptr<float>();
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t pos = fill[list[i]]++;
+      ids_[pos] = i;
+      std::copy_n(targets.data() + i * d, d, g + pos * d);
+    }
+    grouped_ = grouped.to(device_);
+  }
+
+  KnnBlock search(const float* queries, std::int64_t n, int k) override {
+    c10::InferenceMode guard;
+    KnnBlock out = KnnBlock::empty(n, k);
+    std::vector<faiss::Index::idx_t> probe(n * nprobe_);
+    std::vector<float> pd(n * nprobe_);
+    quantizer_.search(n, queries, nprobe_, pd.data(), probe.data());
+    // Queries of each list (CSR).
+    std::vector<std::int64_t> qoff(nlist_ + 1, 0), qid(n * nprobe_);
+    for (auto l : probe)
+      if (l >= 0) ++qoff[l + 1];
+    for (int l = 0; l < nlist_; ++l) qoff[l + 1] += qoff[l];
+    std::vector<std::int64_t> fill(qoff.begin(), qoff.end() - 1);
+    for (std::int64_t i = 0; i < n * nprobe_; ++i)
+      if (probe[i] >= 0) qid[fill[probe[i]]++] = i / nprobe_;
+    at::Tensor q = torch::from_blob(const_cast<float*>(queries), {n, d_}, torch::kFloat);
+    for (int l = 0; l < nlist_; ++l) {
+      const std::int64_t q0 = qoff[l], q1 = qoff[l + 1], t0 = offsets_[l], t1 = offsets_[l + 1];
+      if (q0 == q1 || t0 == t1) continue;
+      at::Tensor rows = torch::from_blob(qid.data() + q0, {q1 - q0}, torch::kLong);
+      at::Tensor s = torch::mm(q.index_select(0, rows).to(device_), grouped_.slice(0, t0, t1).t()).cpu().contiguous();
+      const float* sp = s.data_ptr<float>();
+      const std::int64_t w = t1 - t0;
+      at::parallel_for(q0, q1, 64, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t r = b; r < e; ++r) {
+          const std::int64_t query = qid[r];
+          float* sc = out.score.data() + query * k;
+          std::int64_t* ix = out.index.data() + query * k;
+          const float* row = sp + (r - q0) * w;
+          for (std::int64_t j = 0; j < w; ++j)
+            if (row[j] >= sc[k - 1]) ExactKnn::insert(row[j], ids_[t0 + j], sc, ix, k);
+        }
+      });
+    }
+    return out;
+  }
+
+  std::string describe() const override {
+    return cat("ivf ", nlist_, " lists (k-means on ", trained_on_, "), nprobe ", nprobe_, ", GEMM scan (",
+               device_.str(), ")");
+  }
+
+ private:
+  int d_, nlist_ = 0, nprobe_;
+  c10::Device device_;
+  faiss::IndexFlatIP quantizer_;
+  std::vector<std::int64_t> offsets_, ids_;
+  at::Tensor grouped_;
+  std::int64_t trained_on_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<KnnIndex> make_ivf_knn(const std::vector<float>& targets, std::int64_t n, int d, const IvfParams& p) {
+  return std::make_unique<IvfKnn>(targets, n, d, p);
+}
 
 std::unique_ptr<KnnIndex> make_exact_knn(const std::vector<float>& targets, std::int64_t n, int d,
                                          const std::string& device) {

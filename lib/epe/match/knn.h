@@ -5,7 +5,8 @@
 // is scored tile by tile with one matrix product (BLAS on the CPU, cuBLAS with --device cuda),
 // keeping the k best per query. Ties are broken by the smaller target index, so results are
 // deterministic and equal to a brute-force scan. FaissKnn wraps any FAISS index-factory string
-// (IVF, HNSW, PQ, ...) with inner-product metric.
+// (IVF, HNSW, PQ, ...) with inner-product metric. IvfKnn is an inverted-file index scanned with
+// matrix products, for large sets on CPUs where FAISS's scanner is slow.
 
 #include <cstdint>
 #include <memory>
@@ -18,6 +19,8 @@ struct KnnBlock {
   std::int64_t n = 0, k = 0;
   std::vector<std::int64_t> index;  // [n, k]; -1 when the index found fewer than k neighbours
   std::vector<float> score;         // [n, k] inner products, best first
+  // n x k entries with index -1 and score -infinity, to be filled best first.
+  static KnnBlock empty(std::int64_t n, std::int64_t k);
 };
 
 class KnnIndex {
@@ -43,5 +46,20 @@ struct FaissParams {
 // factory string (FAISS's message included) or a set too small to train it.
 std::unique_ptr<KnnIndex> make_faiss_knn(const std::vector<float>& targets, std::int64_t n, int d,
                                          const FaissParams& params);
+
+struct IvfParams {
+  int nlist = 0;                // lists (k-means centroids); 0 = about 4 sqrt(n)
+  int nprobe = 32;              // lists scanned per query
+  std::int64_t train_size = 0;  // k-means sample (0 = min(n, 32 x nlist))
+  int niter = 10;               // k-means iterations
+  std::uint64_t seed = 0;
+  std::string device = "cpu";
+};
+// An inverted-file index whose lists are scanned with matrix products: queries are grouped by
+// the lists they probe and each list is scored against its group with one GEMM (BLAS), with the
+// same top-k merge and tie rule as the exact backend. Centroids: FAISS spherical k-means on a
+// seeded sample. Approximate like any IVF; recall grows with nprobe. (Debian's FAISS is built
+// without SIMD, so its own IVF scanner computes inner products one float at a time.)
+std::unique_ptr<KnnIndex> make_ivf_knn(const std::vector<float>& targets, std::int64_t n, int d, const IvfParams& p);
 
 }  // namespace epe

@@ -65,11 +65,17 @@ void MatchOptions::check() const {
   EPE_CHECK(block >= 1, "option --block: must be >= 1");
   EPE_CHECK(nprobe >= 0 && ef_search >= 0 && train_size >= 0,
             "options --nprobe, --ef-search, --train-size: must be >= 0");
-  EPE_CHECK(!index.empty(), "option --index: empty (use exact or a FAISS factory string)");
+  EPE_CHECK(!index.empty(), "option --index: empty (use exact, ivf or a FAISS factory string)");
+  const bool ivf = index == "ivf" || index.rfind("ivf:", 0) == 0;
   EPE_CHECK(index != "exact" || (nprobe == 0 && ef_search == 0),
-            "options --nprobe/--ef-search apply to FAISS indices, not --index exact");
-  EPE_CHECK(index == "exact" || device == "cpu", "option --device ", device,
-            ": this FAISS build has no GPU indices; with a GPU use --index exact ", "(LibTorch backend)");
+            "options --nprobe/--ef-search apply to approximate indices, not --index exact");
+  EPE_CHECK(index == "exact" || ivf || device == "cpu", "option --device ", device,
+            ": this FAISS build has no GPU indices; with a GPU use --index exact or ivf (LibTorch backends)");
+  if (ivf && index.size() > 4) {
+    const std::string n = index.substr(4);
+    EPE_CHECK(!n.empty() && n.find_first_not_of("0123456789") == std::string::npos && n.size() < 9, "option --index ",
+              index, ": expected ivf or ivf:NLIST (e.g. ivf:4096)");
+  }
 }
 
 MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
@@ -116,6 +122,14 @@ MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
   std::unique_ptr<KnnIndex> index;
   if (o.index == "exact") {
     index = make_exact_knn(targets, dst.size(), d, o.device);
+  } else if (o.index == "ivf" || o.index.rfind("ivf:", 0) == 0) {
+    IvfParams p;
+    p.nlist = o.index.size() > 4 ? std::stoi(o.index.substr(4)) : 0;
+    p.nprobe = o.nprobe > 0 ? o.nprobe : 32;
+    p.train_size = o.train_size;
+    p.seed = o.seed;
+    p.device = o.device;
+    index = make_ivf_knn(targets, dst.size(), d, p);
   } else {
     FaissParams p;
     p.spec = o.index;

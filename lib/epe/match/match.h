@@ -30,12 +30,12 @@ struct MatchOptions {
   std::string out;              // match store to write
   int k = 10;                   // neighbours per source crop
   double min_cosine = 0.5;      // keep pairs with cosine >= this (= the reference's squared L2 < 1.0)
-  std::string index = "exact";  // exact | any FAISS index-factory string (IVF4096,Flat, HNSW32, ...)
-  int nprobe = 0;               // IVF probes (0 = FAISS default)
+  std::string index = "exact";  // exact | ivf[:NLIST] (GEMM-scanned IVF) | FAISS factory string (IVF4096,Flat, ...)
+  int nprobe = 0;               // IVF probes (0 = 32 for ivf, FAISS's default for FAISS indices)
   int ef_search = 0;            // HNSW efSearch (0 = FAISS default)
   std::int64_t train_size = 0;  // FAISS training sample (0 = automatic)
   bool center = false;          // subtract the mean feature of both sets before normalising
-  std::int64_t block = 16384;   // source crops per query block
+  std::int64_t block = 65536;   // source crops per query block
   std::string device = "cpu";   // cpu | cuda[:i] (exact backend on the GPU)
   std::uint64_t seed = 0;       // training sample
   bool force = false;

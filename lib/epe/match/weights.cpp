@@ -116,6 +116,8 @@ WeightsResult compute_weights(const WeightsOptions& o) {
   CropStore src(m.src_path());
   EPE_CHECK(src.size() == m.n_src, "'", o.store, "' was made from a crop store with ", m.n_src, " crops; '", src.path(),
             "' has ", src.size(), " (re-run epe match)");
+  EPE_CHECK(!m.pair_src.empty(), "'", o.store, "' has no kept pairs (threshold ", m.threshold,
+            "); nothing to weight: re-run epe match with a lower --min-cosine or more crops");
   std::vector<SizedBox> boxes(m.pair_src.size());
   for (std::size_t i = 0; i < boxes.size(); ++i) {
     const CropBox& b = src.boxes()[m.pair_src[i]];
