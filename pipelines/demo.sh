@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main pipeline on the built-in demo data: set-up (as tests/run.sh), then
-#   demo-data -> check (both lists) -> crops (grid mode, both sets) -> match (synthetic -> real)
+#   demo-data -> check (both lists) -> segment (demo segmenter, both sets) -> check
+#   -> crops (grid mode, both sets) -> match (synthetic -> real)
 #   -> weights (+ density map) -> show-matches -> export (the reference's CSV/.npz)
 # Results go to $EPE_DEMO_OUT (default: <repo>/out/demo); each run replaces them.
 # Options: pipelines/demo.ini (demo data), pipelines/crops.ini (crop embeddings),
-# pipelines/match.ini (matching).
+# pipelines/match.ini (matching), pipelines/segment.ini (segmentation).
 # EPE_VGG=weights.pt uses real VGG-16 weights; without it VGG-16 is randomly initialised
 # (nothing is downloaded), which exercises every code path but gives meaningless features.
 set -euo pipefail
@@ -24,6 +25,16 @@ step "check the real list"
 
 step "info"
 "$EPE" info "$OUT/data/synthetic/gbuffers/0000.h5"
+
+step "demo segmenter (a colour-based TorchScript model built by epe; NOT MSeg)"
+mkdir -p "$OUT/segment"
+"$EPE" demo-segmenter --out "$OUT/segment/demo-segmenter.pt" --force
+for set in synthetic real; do
+  step "robust labels of the $set set with epe segment"
+  "$EPE" segment --config "$EPE_ROOT/pipelines/segment.ini" --list "$OUT/data/$set.csv" \
+    --model "$OUT/segment/demo-segmenter.pt" --out "$OUT/segment/$set" --force
+  "$EPE" check --list "$OUT/segment/$set/$set.csv" --kind "$set"
+done
 
 VGG_ARGS=()
 if [[ -n "${EPE_VGG:-}" ]]; then VGG_ARGS=(--vgg "$EPE_VGG"); fi
@@ -50,6 +61,7 @@ step "export for the reference implementation"
 step "done"
 echo "results: $OUT"
 echo "  data:  $OUT/data/synthetic.csv, $OUT/data/real.csv"
+echo "  robust labels (demo segmenter): $OUT/segment/synthetic/synthetic.csv, $OUT/segment/real/real.csv"
 echo "  crops: $OUT/crops/synthetic.h5, $OUT/crops/real.h5   (epe info FILE describes them)"
 echo "  match: $OUT/match/match.h5, matches.png (pairs per cosine band), density.png (sampling density),"
 echo "         matched_crops.csv + crop_weights.npz (for the reference's training code)"

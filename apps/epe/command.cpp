@@ -38,6 +38,9 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"demo-data", "render the two procedural demo datasets (synthetic + real) with file lists", run_demo_data},
       {"check", "validate a dataset file list: files exist and decode, sizes and label ids agree", run_check},
+      {"segment", "robust label maps with a TorchScript model and MSeg's sliding-window protocol", run_segment},
+      {"demo-segmenter", "write the demo's colour-based TorchScript segmenter (a demo model, not MSeg)",
+       run_demo_segmenter},
       {"crops", "embed image crops with VGG-16 (random or grid mode) into a crop store", run_crops},
       {"match", "k nearest target crops of every source crop (exact or FAISS), pairs above a cosine threshold",
        run_match},

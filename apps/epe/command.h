@@ -45,5 +45,7 @@ int run_bench(const Args& args);
 int run_match(const Args& args);
 int run_weights(const Args& args);
 int run_show_matches(const Args& args);
+int run_segment(const Args& args);
+int run_demo_segmenter(const Args& args);
 
 }  // namespace epe::app

@@ -216,3 +216,31 @@ TEST(Cli, MatchWeightsShowExportEndToEnd) {
 }
 
 }  // namespace epe
+
+namespace epe {
+
+TEST(Cli, DemoSegmenterSegmentAndCheck) {
+  test::TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo";
+  ASSERT_EQ(epe("demo-data --out " + demo + " --images 2 --height 60 --width 90 --seed 4", &out), 0) << out;
+  ASSERT_EQ(epe("demo-segmenter --out " + (dir / "seg.pt"), &out), 0) << out;
+  EXPECT_TRUE(has(out, "DEMO model")) << out;
+  const std::string args = " --model " + (dir / "seg.pt") + " --base-size 60 --crop 49";
+  ASSERT_EQ(epe("segment --list " + demo + "/real.csv --out " + (dir / "out") + args + " -q", &out), 0) << out;
+  EXPECT_TRUE(has(out, "2 frames labelled")) << out;
+  EXPECT_EQ(epe("check --list " + (dir / "out/real.csv") + " --kind real", &out), 0) << out;
+  EXPECT_EQ(epe("segment --list " + demo + "/real.csv --out " + (dir / "out") + args, &out), 1);
+  EXPECT_TRUE(has(out, "--resume")) << out;
+  ASSERT_EQ(epe("segment --list " + demo + "/real.csv --out " + (dir / "out") + args + " --resume -q", &out), 0);
+  EXPECT_TRUE(has(out, "0 frames labelled (2 kept from an earlier run)")) << out;
+  // Not a TorchScript file / wrong class count: exit 1, nothing written.
+  EXPECT_EQ(epe("segment --list " + demo + "/real.csv --out " + (dir / "bad") + " --model " + demo + "/real.csv", &out),
+            1);
+  EXPECT_TRUE(has(out, "not a TorchScript model")) << out;
+  EXPECT_EQ(epe("segment --list " + demo + "/real.csv --out " + (dir / "bad") + args + " --classes 19", &out), 1);
+  EXPECT_TRUE(has(out, "outputs 194 classes, expected 19")) << out;
+  EXPECT_FALSE(fs::exists(dir / "bad"));
+}
+
+}  // namespace epe

@@ -1,0 +1,82 @@
+#pragma once
+// `epe segment` (DESIGN §5.6): robust label maps from a TorchScript segmentation model with
+// MSeg's inference protocol. For each scale s: resize the frame (bilinear) so its short side is
+// round(s * base_size); pad it, centred, to at least crop x crop with the mean colour (0 after
+// normalisation); slide a crop x crop window with stride ceil(2/3 crop), the last window of each
+// axis clamped to the edge; per window, softmax of the logits (upsampled bilinearly to the crop
+// when smaller), averaged with the horizontally flipped window's when `flip`; sum the
+// probabilities and divide by the per-pixel window count; cut the padding; resize to the frame
+// (bilinear). The scales' probabilities are averaged and the argmax is the label.
+//
+// Model contract: input [N, 3, crop, crop] float RGB in 0..255 normalised by (x - mean) / std;
+// output [N, C, h, w] logits, C = `classes`.
+
+#include <cstdint>
+#include <memory>
+#include <opencv2/core/mat.hpp>
+#include <string>
+#include <vector>
+
+namespace epe {
+
+class Progress;
+
+struct SegmentProtocol {
+  int base_size = 720;                                // short side at scale 1
+  int crop = 713;                                     // window side
+  std::vector<double> scales{1.0};                    // multi-scale: probabilities averaged
+  bool flip = false;                                  // average with the horizontally flipped window
+  std::vector<double> mean{123.675, 116.28, 103.53};  // MSeg: 255 x ImageNet mean (RGB)
+  std::vector<double> std{58.395, 57.12, 57.375};     // MSeg: 255 x ImageNet std
+  int classes = 194;                                  // model output channels (MSeg universal)
+  int batch = 4;                                      // windows per forward pass
+  std::string device = "cpu";
+  void check() const;
+};
+
+// A loaded model with the protocol. Not thread-safe.
+class Segmenter {
+ public:
+  // UserError naming the file when it is missing or not a TorchScript model.
+  Segmenter(const std::string& model_path, const SegmentProtocol& protocol);
+  ~Segmenter();
+  // Class probabilities [C, H, W] (CV_32F planes, row-major, C*H*W) of an RGB uint8 frame.
+  std::vector<float> probabilities(const cv::Mat& rgb_u8);
+  // Label map CV_8UC1 (argmax; the lowest class wins ties).
+  cv::Mat labels(const cv::Mat& rgb_u8);
+  const std::string& provenance() const { return provenance_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string provenance_;
+};
+
+struct SegmentOptions {
+  std::string list;   // file list: synthetic, real or plain image list
+  std::string model;  // TorchScript model
+  std::string out;    // output folder: labels/NNNNNN_<stem>.png and <list name>.csv
+  SegmentProtocol protocol;
+  bool resume = false;  // keep label maps already in OUT/labels
+  bool force = false;   // replace an existing OUT
+  std::string command, options_ini;
+  void check() const;
+};
+
+struct SegmentResult {
+  std::int64_t frames = 0, reused = 0;
+  double seconds = 0;
+  std::string list_out, labels_dir;
+};
+
+SegmentResult segment_list(const SegmentOptions& options, Progress* progress = nullptr);
+
+// `epe demo-segmenter`: a TorchScript model (a 1x1 convolution built in C++) that labels the
+// demo data by colour: logits_c = -|x - mu_c|^2 with mu_c the mean colour of universal class c
+// in rendered demo frames (classes absent from the demo get -1e4). A demo model, not MSeg.
+struct DemoSegmenterResult {
+  int classes_seen = 0;
+};
+DemoSegmenterResult make_demo_segmenter(const std::string& out, const SegmentProtocol& protocol, bool force);
+
+}  // namespace epe
