@@ -32,10 +32,8 @@ int bench_crops_command(const Args& args) {
   bool no_loop = false;
   s.add("no-reference-loop", &no_loop, "skip the reference-loop row").not_recorded();
   s.add("work", &o.work, "folder for frames and stores (default: a temporary folder)");
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
+  if (!parse_command(s, c, args)) return 0;
   o.reference_loop = !no_loop;
-  apply_common(c);
   std::printf("bench crops: %d frames of %dx%d, %d crops/frame in random modes, device %s, %d threads\n", o.frames,
               o.height, o.width, o.crops_per_image, o.device.c_str(), threads());
   std::fflush(stdout);
@@ -80,10 +78,8 @@ int bench_match_command(const Args& args) {
   s.add("no-exact", &no_exact, "skip the exact rows (for very large N)");
   s.add("work", &o.work, "folder for the stores (default: a temporary folder)");
   s.add("seed", &o.seed, "seed");
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
+  if (!parse_command(s, c, args)) return 0;
   o.exact = !no_exact;
-  apply_common(c);
   std::printf("bench match: %lld x %lld crops, d = 512, k = %d, %d clusters, %d threads\n", static_cast<long long>(o.n),
               static_cast<long long>(o.n), o.k, o.clusters, threads());
   std::fflush(stdout);

@@ -19,9 +19,7 @@ int run_check(const Args& args) {
   s.add("allow-missing-labels", &o.allow_missing_labels, "accept rows whose robust_labels column is empty");
   s.add("gt-max-id", &o.gt_max_id, "highest valid GT label id (Cityscapes ids: 33); 255 is always valid");
   s.add("max-examples", &max_examples, "line numbers listed per problem kind");
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
-  apply_common(c);
+  if (!parse_command(s, c, args)) return 0;
   o.threads = c.threads;
   o.check();
   Progress progress("check", 0, "rows");

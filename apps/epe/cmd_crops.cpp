@@ -27,7 +27,8 @@ int run_crops(const Args& args) {
   s.add("norm-frames", &o.norm_frames, "--norm dataset: frames (seeded subset) for the statistics");
   s.add("vgg", &o.vgg, "VGG-16 weights: torch.save state dict (zip) or epe HDF5 weights");
   s.add("seed", &o.seed, "seed of corners, subsampling, statistics subset and random init");
-  s.add("batch", &o.batch, "random: crops per forward pass; grid: frames per pass; 0 = auto (CPU: 4 crops / 1 frame; CUDA: 64 / 4)");
+  s.add("batch", &o.batch,
+        "random: crops per forward pass; grid: frames per pass; 0 = auto (CPU: 4 crops / 1 frame; CUDA: 64 / 4)");
   s.add("decode-threads", &o.decode_threads, "threads decoding frames ahead of the network").not_recorded();
   s.add("prefetch", &o.prefetch, "frames decoded ahead").not_recorded();
   s.add("device", &o.device, "cpu | cuda | cuda:N").not_recorded();
@@ -35,11 +36,8 @@ int run_crops(const Args& args) {
   s.add("skip-small", &o.skip_small, "skip frames smaller than the crop (counted) instead of failing");
   s.add("resume", &o.resume, "continue OUT.partial left by an interrupted run").not_recorded();
   s.add("force", &o.force, "overwrite OUT (and discard OUT.partial)").not_recorded();
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
-  apply_common(c);
-  o.command = command_line();
-  o.options_ini = s.resolved_ini();
+  if (!parse_command(s, c, args)) return 0;
+  record_options(s, &o.command, &o.options_ini);
   o.check();
   Progress progress("crops", 0, "frames");
   CropsResult r = compute_crops(o, &progress);

@@ -19,9 +19,7 @@ int run_demo_data(const Args& args) {
   s.add("width", &o.width, "frame width");
   s.add("seed", &o.seed, "random seed");
   s.add("force", &o.force, "replace an existing output folder").not_recorded();
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
-  apply_common(c);
+  if (!parse_command(s, c, args)) return 0;
   o.threads = c.threads;
   // Only what decides the content is recorded, so that two runs give identical folders.
   o.record = "# epe demo-data: the options these frames were rendered with (usable as --config)\n" + s.resolved_ini();

@@ -22,9 +22,7 @@ int run_export(const Args& args) {
   s.add("out,o", &out, "output folder (must exist)").required();
   s.add("name", &name, "name in the file names (crops default: the store's name; match default: none)");
   s.add("force", &force, "overwrite existing files");
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
-  apply_common(c);
+  if (!parse_command(s, c, args)) return 0;
   EPE_CHECK(format == "epe", "option --format: '", format, "' is not supported (epe)");
   const std::string kind = [&] {
     H5::H5File f = h5::open_file(store);
@@ -58,12 +56,9 @@ int run_import(const Args& args) {
   s.add("name", &o.name, "dataset name (default: from the CSV file name)");
   s.add("image-size", &o.image_size, "HxW of every frame (default: read from the frames)");
   s.add("force", &o.force, "overwrite OUT").not_recorded();
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
-  apply_common(c);
+  if (!parse_command(s, c, args)) return 0;
   EPE_CHECK(format == "epe", "option --format: '", format, "' is not supported (epe)");
-  o.command = command_line();
-  o.options_ini = s.resolved_ini();
+  record_options(s, &o.command, &o.options_ini);
   CropImportResult r = import_crops_epe(o);
   std::printf("import: %lld crops of %lld frames -> %s\n", static_cast<long long>(r.crops),
               static_cast<long long>(r.images), o.out.c_str());

@@ -12,9 +12,7 @@ int run_info(const Args& args) {
               "Describes stores (crops, match, layout, ...), G-buffer files and .npz archives: kind, format\n"
               "version, provenance attributes, and every dataset's shape and type.");
   s.add("file", &files, "file to describe").required().positional(-1);
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
-  apply_common(c);
+  if (!parse_command(s, c, args)) return 0;
   for (std::size_t i = 0; i < files.size(); ++i) std::printf("%s%s", i ? "\n" : "", describe_file(files[i]).c_str());
   return 0;
 }

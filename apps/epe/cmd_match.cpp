@@ -33,11 +33,8 @@ int run_match(const Args& args) {
   s.add("device", &o.device, "cpu | cuda | cuda:N (exact search on the GPU)").not_recorded();
   s.add("seed", &o.seed, "seed of the training sample");
   s.add("force", &o.force, "overwrite OUT").not_recorded();
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
-  apply_common(c);
-  o.command = command_line();
-  o.options_ini = s.resolved_ini();
+  if (!parse_command(s, c, args)) return 0;
+  record_options(s, &o.command, &o.options_ini);
   o.check();
   Progress progress("match", 0, "crops");
   MatchResult r = compute_matches(o, &progress);
@@ -79,9 +76,7 @@ int run_weights(const Args& args) {
   s.add("store", &o.store, "match store").required().positional();
   s.add("density-png", &o.density_png, "heat map of the density (most common frame size)");
   s.add("force", &o.force, "overwrite an existing --density-png");
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
-  apply_common(c);
+  if (!parse_command(s, c, args)) return 0;
   WeightsResult r = compute_weights(o);
   std::printf("weights: %lld pairs, %d frame size(s), max density %d, weight min %.4g mean %.4g max %.4g, in %s\n",
               static_cast<long long>(r.pairs), r.sizes, r.max_density, r.min_weight, r.mean_weight, r.max_weight,
@@ -103,9 +98,7 @@ int run_show_matches(const Args& args) {
   s.add("thumb", &o.thumb, "crop side in pixels in the picture");
   s.add("seed", &o.seed, "seed of the choice");
   s.add("force", &o.force, "overwrite OUT");
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
-  apply_common(c);
+  if (!parse_command(s, c, args)) return 0;
   ShowMatchesResult r = show_matches(o);
   std::printf("show-matches: %d pairs drawn -> %s\n  pairs per band:", r.shown, o.out.c_str());
   for (size_t b = 0; b < r.pairs_in_band.size(); ++b)

@@ -35,11 +35,8 @@ int run_segment(const Args& args) {
   add_protocol(s, o.protocol);
   s.add("resume", &o.resume, "keep the label maps already in DIR/labels").not_recorded();
   s.add("force", &o.force, "recompute into an existing DIR").not_recorded();
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
-  apply_common(c);
-  o.command = command_line();
-  o.options_ini = s.resolved_ini();
+  if (!parse_command(s, c, args)) return 0;
+  record_options(s, &o.command, &o.options_ini);
   o.check();
   Progress progress("segment", 0, "frames");
   SegmentResult r = segment_list(o, &progress);
@@ -64,9 +61,7 @@ int run_demo_segmenter(const Args& args) {
   s.add("mean", &p.mean, "input normalisation mean the model expects (RGB, 0..255)");
   s.add("std", &p.std, "input normalisation std the model expects");
   s.add("force", &force, "overwrite OUT");
-  add_common(s, c);
-  if (!s.parse(args)) return 0;
-  apply_common(c);
+  if (!parse_command(s, c, args)) return 0;
   DemoSegmenterResult r = make_demo_segmenter(out, p, force);
   std::printf("demo-segmenter: %s (DEMO model: nearest mean colour of %d demo classes, 194 outputs)\n", out.c_str(),
               r.classes_seen);

@@ -19,11 +19,25 @@ void apply_common(const CommonOptions& c) {
   set_threads(c.threads);
 }
 
+bool parse_command(OptionSet& s, CommonOptions& c, const Args& args) {
+  add_common(s, c);
+  if (!s.parse(args)) return false;
+  apply_common(c);
+  return true;
+}
+
 namespace {
 std::string g_command_line;
 }
 
-const std::string& command_line() { return g_command_line; }
+void record_options(const OptionSet& s, std::string* command, std::string* options_ini) {
+  *command = command_line();
+  *options_ini = s.resolved_ini();
+}
+
+const std::string& command_line() {
+  return g_command_line;
+}
 
 void set_command_line(int argc, char** argv) {
   g_command_line.clear();

@@ -23,6 +23,10 @@ struct CommonOptions {
 void add_common(OptionSet& s, CommonOptions& c);
 // Applies log level and thread counts; call right after OptionSet::parse().
 void apply_common(const CommonOptions& c);
+// add_common() + parse + apply_common(): false when --help was printed.
+bool parse_command(OptionSet& s, CommonOptions& c, const Args& args);
+// The command line and the resolved options, for a stage's output record.
+void record_options(const OptionSet& s, std::string* command, std::string* options_ini);
 
 // The full command line of this process, for the `command` attribute of outputs.
 const std::string& command_line();

@@ -1,11 +1,11 @@
 // epe — the EPE toolkit's command-line front end: `epe <command> [options]`.
 
+#include <H5Cpp.h>
+
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <iostream>
-
-#include <H5Cpp.h>
 
 #include "command.h"
 #include "epe/core/error.h"
