@@ -96,6 +96,27 @@ TEST(CropExchange, ImportReadsFrameSizesFromTheFramesWhenNotGiven) {
   EXPECT_FALSE(fs::exists(dir / "y.h5"));
 }
 
+TEST(CropExchange, ImportPairsBoxesWithFeaturesByIdNotByLine) {
+  TempDir dir;
+  write_npz(dir / "crop_x.npz", {{"crops", NpyArray::from_float({1, 1, 2, 2, 3, 3}, {3, 2}, true)}});
+  // Rows sorted by path, ids out of order: row i of the .npz still belongs to id i.
+  write_text(dir / "crop_x.csv", "id,path,r0,r1,c0,c1\n2,a.png,20,30,0,10\n0,b.png,0,10,0,10\n1,b.png,5,15,5,15\n");
+  CropImportOptions o;
+  o.csv = dir / "crop_x.csv";
+  o.npz = dir / "crop_x.npz";
+  o.out = dir / "x.h5";
+  o.image_size = "40x40";
+  import_crops_epe(o);
+  CropStore s(dir / "x.h5");
+  EXPECT_EQ(s.boxes()[0].r0, 0);
+  EXPECT_EQ(s.boxes()[2].r0, 20);
+  EXPECT_EQ(s.image_paths()[s.boxes()[2].image], "a.png");
+  EXPECT_EQ(s.features(2, 1), (std::vector<float>{3, 3}));
+  write_text(o.csv, "id,path,r0,r1,c0,c1\n0,a.png,0,10,0,10\n0,b.png,0,10,0,10\n1,b.png,5,15,5,15\n");
+  o.out = dir / "y.h5";
+  EXPECT_NE(user_error_message([&] { import_crops_epe(o); }).find("each of 0..2 once"), std::string::npos);
+}
+
 TEST(CropExchange, ImportErrorsNameTheFileAndLine) {
   TempDir dir;
   write_npz(dir / "crop_x.npz", {{"crops", NpyArray::from_float({1, 2, 3, 4}, {2, 2}, true)}});

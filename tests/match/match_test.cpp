@@ -268,6 +268,16 @@ TEST(Match, BadInputIsAClearErrorAndWritesNothing) {
   o.dst = dir / "c.h5";
   compute_matches(o);
   EXPECT_NE(user_error_message([&] { compute_matches(o); }).find("--force"), std::string::npos);
+  // A crop store rebuilt after matching (same count, other crops) is noticed by later stages.
+  std::vector<CropBox> moved;
+  for (int i = 0; i < 10; ++i) moved.push_back({i % 3, 1, 197, 0, 196});
+  write_crops(dir / "a.h5", random_unit(10, 8, 1), 8, 3, 300, 400, &moved);
+  EXPECT_NE(user_error_message([&] {
+              compute_weights({dir / "m.h5", "", false});
+            }).find("re-run epe match"),
+            std::string::npos);
+  EXPECT_NE(user_error_message([&] { export_matches_epe(dir / "m.h5", dir.path(), "", false); }).find("other crops"),
+            std::string::npos);
 }
 
 // ------------------------------------------------------------------ weights

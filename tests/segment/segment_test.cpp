@@ -242,6 +242,9 @@ TEST(Segment, WritesLabelsAndAListAndResumesWithoutRecomputing) {
   EXPECT_TRUE(fs::exists(out.rows[2].robust_labels()));
   for (const auto& e : fs::directory_iterator(dir / "out/labels"))
     EXPECT_EQ(e.path().extension(), ".png") << e.path();  // no temporaries left
+  // A resume with other options (or another model) is refused: one folder, one protocol.
+  o.options_ini = "scales = 0.5,1.0\n";
+  EXPECT_NE(user_error_message([&] { segment_list(o); }).find("another model or other options"), std::string::npos);
 }
 
 }  // namespace

@@ -227,6 +227,15 @@ std::vector<std::uint16_t> CropStore::features_f16(std::int64_t begin, std::int6
   return out;
 }
 
+std::string CropStore::boxes_sha256() const {
+  Sha256 h;
+  for (const CropBox& b : boxes_) {
+    const std::int32_t v[5] = {b.image, b.r0, b.r1, b.c0, b.c1};
+    h.update(v, sizeof v);
+  }
+  return h.hex_digest();
+}
+
 std::string CropStore::features_sha256() const {
   Sha256 h;
   const std::int64_t block = 8192;

@@ -114,6 +114,9 @@ class CropStore {
   // SHA-256 of the float16 feature bytes (little-endian, row-major): the identity a match
   // store records for its crop stores.
   std::string features_sha256() const;
+  // SHA-256 of the crop table (image, r0, r1, c0, c1 as little-endian int32, in order), cheap:
+  // a match store records it to notice a crop store rebuilt with other crops.
+  std::string boxes_sha256() const;
 
  private:
   std::string path_;

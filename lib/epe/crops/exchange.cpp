@@ -72,8 +72,11 @@ CropExportResult export_crops_epe(const std::string& store_path, const std::stri
     std::vector<std::uint16_t> v = store.features_f16(b, std::min(block, store.size() - b));
     std::memcpy(a.data.data() + static_cast<std::size_t>(b) * store.dim() * 2, v.data(), v.size() * 2);
   }
+  // The CSV is staged first, so that a failure leaves neither file.
+  AtomicFile csv_file(r.csv);
+  csv_file.write(csv);
   write_npz(r.npz, {{"crops", a}}, /*compress=*/true);
-  write_file_atomic(r.csv, csv);
+  csv_file.commit();
   return r;
 }
 
@@ -103,6 +106,7 @@ CropImportResult import_crops_epe(const CropImportOptions& o) {
   std::vector<std::string> image_paths;
   std::map<std::string, std::int32_t> image_id;
   std::vector<CropBox> boxes;
+  std::vector<long long> ids;
   std::string line;
   long n = 0;
   while (std::getline(in, line)) {
@@ -131,8 +135,21 @@ CropImportResult import_crops_epe(const CropImportOptions& o) {
         b.r0 >= 0 && b.r1 > b.r0 && b.c0 >= 0 && b.c1 > b.c0,
         at_line(o.csv, n, cat("box r0,r1,c0,c1 = ", b.r0, ",", b.r1, ",", b.c0, ",", b.c1, " is empty or negative")));
     boxes.push_back(b);
+    ids.push_back(v[0]);
   }
   EPE_CHECK(!boxes.empty(), "'", o.csv, "' has no crops");
+  // Row i of the .npz is crop id i: order the boxes by id (the reference writes them in order).
+  {
+    std::vector<CropBox> by_id(boxes.size());
+    std::vector<bool> seen(boxes.size(), false);
+    for (std::size_t i = 0; i < boxes.size(); ++i) {
+      EPE_CHECK(ids[i] >= 0 && ids[i] < static_cast<long long>(boxes.size()) && !seen[ids[i]], "'", o.csv,
+                "': the id column must hold each of 0..", boxes.size() - 1, " once (row ", i + 1, " has ", ids[i], ")");
+      seen[ids[i]] = true;
+      by_id[ids[i]] = boxes[i];
+    }
+    boxes.swap(by_id);
+  }
 
   NpyArray a = read_npz_array(o.npz, "crops");
   EPE_CHECK(a.shape.size() == 2 && a.shape[0] == boxes.size(), "'", o.npz, "': key 'crops' has shape ",

@@ -29,8 +29,7 @@ MatchExportResult export_matches_epe(const std::string& store, const std::string
     log_warn("'", store, "' has no sampling weights yet (run epe weights); writing the pairs only");
   }
   CropStore src(m.src_path()), dst(m.dst_path());
-  EPE_CHECK(src.size() == m.n_src && dst.size() == m.n_dst, "the crop stores of '", store,
-            "' changed since matching (crop counts differ); re-run epe match");
+  m.check_crop_stores(src, &dst);
   std::string csv = "src_path,src_r0,src_r1,src_c0,src_c1,dst_path,dst_r0,dst_r1,dst_c0,dst_c1\n";
   for (std::size_t i = 0; i < m.pair_src.size(); ++i) {
     const CropBox& a = src.boxes()[m.pair_src[i]];
@@ -38,8 +37,11 @@ MatchExportResult export_matches_epe(const std::string& store, const std::string
     csv += cat(src.image_paths()[a.image], ",", a.r0, ",", a.r1, ",", a.c0, ",", a.c1, ",", dst.image_paths()[b.image],
                ",", b.r0, ",", b.r1, ",", b.c0, ",", b.c1, "\n");
   }
+  // The CSV is staged first, so that a failure leaves neither file.
+  AtomicFile csv_file(r.csv);
+  csv_file.write(csv);
   if (!r.npz.empty()) write_npz(r.npz, {{"w", NpyArray::from_double(m.weight, {m.weight.size(), 1})}}, true);
-  write_file_atomic(r.csv, csv);
+  csv_file.commit();
   r.pairs = static_cast<std::int64_t>(m.pair_src.size());
   return r;
 }

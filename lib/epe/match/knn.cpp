@@ -44,11 +44,12 @@ class ExactKnn : public KnnIndex {
       const std::int64_t t1 = std::min(n_, t0 + tile);
       at::Tensor s = torch::mm(q, targets_.slice(0, t0, t1).t());  // [n, t1 - t0]
       if (device_.is_cuda()) {
-        // GPU: top-k of the tile, then merged on the CPU like a CPU tile.
+        // GPU: the tile's k best by a stable descending sort (equal scores keep index order, which
+        // topk does not promise), then merged on the CPU like a CPU tile.
         const int kk = static_cast<int>(std::min<std::int64_t>(k, t1 - t0));
-        auto [v, i] = torch::topk(s, kk, 1, true, true);
-        v = v.cpu().contiguous();
-        i = i.cpu().contiguous();
+        auto [v, i] = at::sort(s, /*stable=*/true, /*dim=*/1, /*descending=*/true);
+        v = v.slice(1, 0, kk).cpu().contiguous();
+        i = i.slice(1, 0, kk).cpu().contiguous();
         merge_sparse(v.data_ptr<float>(), i.data_ptr<int64_t>(), n, kk, t0, k, out);
       } else {
         s = s.contiguous();
@@ -191,11 +192,15 @@ class IvfKnn : public KnnIndex {
  public:
   IvfKnn(const std::vector<float>& targets, std::int64_t n, int d, const IvfParams& p)
       : d_(d), nprobe_(p.nprobe), device_(nn::parse_device(p.device)), quantizer_(d) {
-    nlist_ = p.nlist > 0 ? p.nlist : static_cast<int>(std::max<double>(1.0, std::round(4.0 * std::sqrt(double(n)))));
+    nlist_ = p.nlist > 0 ? p.nlist
+                         : static_cast<int>(std::min<double>(
+                               double(n), std::max<double>(1.0, std::round(4.0 * std::sqrt(double(n))))));
     EPE_CHECK(nlist_ <= n, "option --index ivf:", nlist_, ": more lists than the ", n, " target crops");
     EPE_CHECK(nprobe_ >= 1 && nprobe_ <= nlist_, "option --nprobe ", nprobe_, ": must be 1..", nlist_);
     std::int64_t want = p.train_size > 0 ? p.train_size : 32LL * nlist_;
     want = std::min(want, n);
+    EPE_CHECK(want >= nlist_, "option --train-size ", want, ": k-means needs at least as many points as lists (",
+              nlist_, ")");
     Rng rng(p.seed, 0x747261696eULL);  // "train"
     std::vector<std::int64_t> pick = rng.sample_without_replacement(n, want);
     std::vector<float> sample(static_cast<size_t>(want) * d);

@@ -206,6 +206,8 @@ MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
     }
     res.search_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
     res.dst_used = std::count(used.begin(), used.end(), true);
+    h5::set_attr(f, "src_boxes_sha256", src.boxes_sha256());
+    h5::set_attr(f, "dst_boxes_sha256", dst.boxes_sha256());
     h5::set_attr(f, "src_sha256", src_hash.hex_digest());
     h5::set_attr(f, "dst_sha256", dst_hash.hex_digest());
     h5::set_attr(f, "pairs", res.pairs);
@@ -232,6 +234,8 @@ MatchStore MatchStore::open(const std::string& path) {
   m.n_dst = h5::attr_int(f, "n_dst");
   m.k = h5::attr_int(f, "k");
   m.threshold = h5::attr_double(f, "threshold");
+  if (h5::has_attr(f, "src_boxes_sha256")) m.src_boxes_sha256 = h5::attr_string(f, "src_boxes_sha256");
+  if (h5::has_attr(f, "dst_boxes_sha256")) m.dst_boxes_sha256 = h5::attr_string(f, "dst_boxes_sha256");
   m.pair_src = h5::read<std::int32_t>(f, "/pairs/src");
   m.pair_dst = h5::read<std::int32_t>(f, "/pairs/dst");
   m.pair_cosine = h5::read<float>(f, "/pairs/cosine");
@@ -259,6 +263,16 @@ std::string resolve_store(const std::string& recorded, const std::string& match_
                       "', which does not exist (nor beside the match store)"));
 }
 }  // namespace
+
+void MatchStore::check_crop_stores(const CropStore& s, const CropStore* d) const {
+  auto check = [&](const CropStore& c, std::int64_t n, const std::string& boxes, const char* role) {
+    EPE_CHECK(c.size() == n && (boxes.empty() || c.boxes_sha256() == boxes), "'", path, "' was made from a ", role,
+              " crop store with ", n, " crops; '", c.path(), "' now has ",
+              c.size() == n ? std::string("other crops") : cat(c.size(), " crops"), " (re-run epe match)");
+  };
+  check(s, n_src, src_boxes_sha256, "source");
+  if (d) check(*d, n_dst, dst_boxes_sha256, "target");
+}
 
 std::string MatchStore::src_path() const {
   return resolve_store(src, path);

@@ -10,6 +10,7 @@
 //   /density/size [s, 2] int32, /density/<i> [H, W] int32: per source frame size, the number of
 //                                     kept pairs covering each pixel (after `epe weights`)
 //   attributes: src, dst (crop store paths), src_sha256, dst_sha256 (of their /features),
+//   src_boxes_sha256, dst_boxes_sha256 (of their crop tables),
 //   n_src, n_dst, k, threshold, index, nprobe, ef_search, center, seed, weights (formula, after
 //   `epe weights`).
 
@@ -20,6 +21,7 @@
 namespace epe {
 
 class Progress;
+class CropStore;
 
 inline constexpr const char* kMatchStoreFormat = "match";
 inline constexpr int kMatchStoreVersion = 1;
@@ -60,6 +62,7 @@ MatchResult compute_matches(const MatchOptions& options, Progress* progress = nu
 struct MatchStore {
   std::string path;
   std::string src, dst, src_sha256, dst_sha256;
+  std::string src_boxes_sha256, dst_boxes_sha256;  // empty in stores written before they were recorded
   std::int64_t n_src = 0, n_dst = 0, k = 0;
   double threshold = 0;
   std::vector<std::int32_t> pair_src, pair_dst;
@@ -73,6 +76,9 @@ struct MatchStore {
   // [n_src, k] arrays.
   std::vector<std::int64_t> knn_index() const;
   std::vector<float> knn_cosine() const;
+  // UserError unless the crop store(s) still have the crops this store was made from (count and
+  // crop table); dst may be null.
+  void check_crop_stores(const CropStore& src, const CropStore* dst) const;
 };
 
 }  // namespace epe

@@ -25,6 +25,7 @@ ShowMatchesResult show_matches(const ShowMatchesOptions& o) {
   check_output_path(o.out, o.force);
   MatchStore m = MatchStore::open(o.store);
   CropStore src(m.src_path()), dst(m.dst_path());
+  m.check_crop_stores(src, &dst);
   const int nb = static_cast<int>(o.bands.size()) - 1;
   std::vector<std::vector<std::int64_t>> in_band(nb);
   for (std::size_t i = 0; i < m.pair_cosine.size(); ++i) {

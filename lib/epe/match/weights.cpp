@@ -114,8 +114,7 @@ WeightsResult compute_weights(const WeightsOptions& o) {
   if (!o.density_png.empty()) check_output_path(o.density_png, o.force, "--density-png");
   MatchStore m = MatchStore::open(o.store);
   CropStore src(m.src_path());
-  EPE_CHECK(src.size() == m.n_src, "'", o.store, "' was made from a crop store with ", m.n_src, " crops; '", src.path(),
-            "' has ", src.size(), " (re-run epe match)");
+  m.check_crop_stores(src, nullptr);
   EPE_CHECK(!m.pair_src.empty(), "'", o.store, "' has no kept pairs (threshold ", m.threshold,
             "); nothing to weight: re-run epe match with a lower --min-cosine or more crops");
   std::vector<SizedBox> boxes(m.pair_src.size());

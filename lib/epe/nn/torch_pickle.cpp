@@ -334,13 +334,17 @@ class PickleReader {
   at::Tensor tensor(const Storage& s, int64_t offset, const std::vector<int64_t>& size,
                     const std::vector<int64_t>& stride) {
     EPE_CHECK(size.size() == stride.size(), "tensor size and stride differ in length");
-    int64_t extent = offset;
+    EPE_CHECK(offset >= 0, "negative tensor offset");
+    bool empty = false;
+    int64_t extent = offset;  // last element's position
     for (size_t i = 0; i < size.size(); ++i) {
-      EPE_CHECK(size[i] >= 0 && stride[i] >= 0, "negative tensor size or stride");
-      if (size[i] == 0) extent = offset - 1;
+      EPE_CHECK(size[i] >= 0 && stride[i] >= 0 && size[i] < (int64_t(1) << 40) && stride[i] < (int64_t(1) << 40),
+                "tensor size or stride out of range");
+      if (size[i] == 0) empty = true;
       if (size[i] > 0) extent += (size[i] - 1) * stride[i];
     }
-    EPE_CHECK(offset >= 0 && extent < s.numel, "tensor lies outside its storage");
+    if (empty) return torch::empty(size, torch::TensorOptions().dtype(s.dtype));
+    EPE_CHECK(extent < s.numel, "tensor lies outside its storage");
     auto it = storages_.find(s.key);
     if (it == storages_.end()) {
       auto [ptr, nbytes] = zip_.getRecord("data/" + s.key);

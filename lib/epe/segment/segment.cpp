@@ -8,7 +8,9 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <opencv2/imgproc.hpp>
 
 #include "epe/core/atomic_file.h"
@@ -127,12 +129,12 @@ at::Tensor Segmenter::Impl::frame_probabilities(const cv::Mat& rgb_u8) {
   bool first_scale = true;
   for (double scale : p.scales) {
     // Short side -> round(scale * base), the long side in proportion (MSeg's resize_by_scaled_short_side).
-    const int s = static_cast<int>(std::lround(scale * p.base_size));
+    const int s = std::max(1, static_cast<int>(std::lround(scale * p.base_size)));
     int nh = s, nw = s;
     if (H > W)
-      nh = static_cast<int>(std::lround(static_cast<double>(s) / W * H));
+      nh = std::max(1, static_cast<int>(std::lround(static_cast<double>(s) / W * H)));
     else
-      nw = static_cast<int>(std::lround(static_cast<double>(s) / H * W));
+      nw = std::max(1, static_cast<int>(std::lround(static_cast<double>(s) / H * W)));
     cv::Mat resized, f;
     cv::resize(rgb_u8, resized, {nw, nh}, 0, 0, cv::INTER_LINEAR);
     resized.convertTo(f, CV_32FC3);
@@ -219,6 +221,19 @@ SegmentResult segment_list(const SegmentOptions& o, Progress* progress) {
   EPE_CHECK(!fs::exists(o.out, ec) || o.resume || o.force, "'", o.out,
             "' exists; pass --resume to continue it or --force to recompute everything");
   Segmenter seg(o.model, o.protocol);  // before anything is created
+  // The record of what made the labels: written first, compared on --resume so that one folder
+  // never mixes two models or protocols.
+  const std::string ini_path = (fs::path(o.out) / "segment.ini").string();
+  const std::string record = cat("# epe segment, model: ", seg.provenance(), "\n", o.options_ini);
+  if (o.resume && fs::exists(ini_path, ec)) {
+    std::string before;
+    {
+      std::ifstream in(ini_path, std::ios::binary);
+      before.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    EPE_CHECK(before == record, "cannot --resume '", o.out, "': it was made with another model or other options (",
+              ini_path, "); use --force to recompute");
+  }
   SegmentResult res;
   res.labels_dir = (fs::path(o.out) / "labels").string();
   fs::create_directories(res.labels_dir, ec);
@@ -230,6 +245,7 @@ SegmentResult segment_list(const SegmentOptions& o, Progress* progress) {
     label_paths.push_back(
         (fs::path(res.labels_dir) / (name + fs::path(list.rows[i].image()).stem().string() + ".png")).string());
   }
+  write_file_atomic(ini_path, record);
   if (progress) progress->set_total(static_cast<std::int64_t>(list.rows.size()));
   ThreadPool pool(2);
   std::deque<std::future<cv::Mat>> ahead;
@@ -282,8 +298,6 @@ SegmentResult segment_list(const SegmentOptions& o, Progress* progress) {
   }
   res.list_out = (fs::path(o.out) / (fs::path(o.list).stem().string() + ".csv")).string();
   write_file_list(res.list_out, rows);
-  write_file_atomic((fs::path(o.out) / "segment.ini").string(),
-                    cat("# epe segment: ", o.command, "\n# model: ", seg.provenance(), "\n", o.options_ini));
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }
