@@ -258,6 +258,15 @@ TEST(Match, BadInputIsAClearErrorAndWritesNothing) {
   o.min_cosine = 1.5;
   EXPECT_NE(user_error_message([&] { compute_matches(o); }).find("--min-cosine"), std::string::npos);
   o.min_cosine = 0.5;
+  // Options that the chosen index would ignore are refused.
+  o.train_size = 100;
+  EXPECT_NE(user_error_message([&] { compute_matches(o); }).find("--train-size"), std::string::npos);
+  o.train_size = 0;
+  o.index = "ivf";
+  o.ef_search = 32;
+  EXPECT_NE(user_error_message([&] { compute_matches(o); }).find("--ef-search"), std::string::npos);
+  o.index = "exact";
+  o.ef_search = 0;
   {
     H5::H5File f = h5::create_file(dir / "x.h5");
     h5::write_store_header(f, "layout", 1, "", "");
@@ -268,6 +277,24 @@ TEST(Match, BadInputIsAClearErrorAndWritesNothing) {
   o.dst = dir / "c.h5";
   compute_matches(o);
   EXPECT_NE(user_error_message([&] { compute_matches(o); }).find("--force"), std::string::npos);
+  // No pair above the threshold: nothing to weight, and the store stays as it was.
+  o.out = dir / "none.h5";
+  o.min_cosine = 1.0;
+  o.src = dir / "c.h5";
+  o.dst = dir / "a.h5";
+  o.k = 1;
+  compute_matches(o);
+  MatchStore none = MatchStore::open(dir / "none.h5");
+  if (none.pair_src.empty()) {
+    const std::string before = read_text(dir / "none.h5");
+    EXPECT_NE(user_error_message([&] {
+                compute_weights({dir / "none.h5", "", false});
+              }).find("no kept pairs"),
+              std::string::npos);
+    EXPECT_EQ(read_text(dir / "none.h5"), before);
+  } else {
+    ADD_FAILURE() << "random vectors matched with cosine 1";
+  }
   // A crop store rebuilt after matching (same count, other crops) is noticed by later stages.
   std::vector<CropBox> moved;
   for (int i = 0; i < 10; ++i) moved.push_back({i % 3, 1, 197, 0, 196});

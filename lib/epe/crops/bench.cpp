@@ -98,16 +98,11 @@ std::vector<CropsBenchRow> bench_crops(const CropsBenchOptions& o) {
     c.device = o.device;
     c.precision = o.precision;
     c.force = true;
-    const LogLevel level = log_level();
-    set_log_level(LogLevel::error);  // the random-init warning once is enough
     CropsResult res;
-    try {
+    {
+      const ScopedLogLevel quiet(LogLevel::error);  // the random-init warning once is enough
       res = compute_crops(c);
-    } catch (...) {
-      set_log_level(level);
-      throw;
     }
-    set_log_level(level);
     CropsBenchRow r{mode, res.frames, res.crops, res.seconds, res.crops / res.seconds, peak_rss_bytes()};
     out.push_back(r);
   }

@@ -92,16 +92,19 @@ MatchBenchResult bench_match(const MatchBenchOptions& o) {
   write_store(dst, o.n, centres, o.clusters, derive_seed(o.seed, 2));
 
   MatchBenchResult res;
-  const LogLevel level = log_level();
-  auto quiet = [&](auto&& fn) {
-    set_log_level(LogLevel::error);
-    try {
-      fn();
-    } catch (...) {
-      set_log_level(level);
-      throw;
-    }
-    set_log_level(level);
+  auto quiet = [](auto&& fn) {
+    const ScopedLogLevel level(LogLevel::error);
+    fn();
+  };
+  // The options every match row shares.
+  auto match_options = [&](const std::string& out) {
+    MatchOptions m;
+    m.src = src;
+    m.dst = dst;
+    m.out = (work / out).string();
+    m.k = o.k;
+    m.force = true;
+    return m;
   };
 
   if (o.exact) {
@@ -122,12 +125,7 @@ MatchBenchResult bench_match(const MatchBenchOptions& o) {
           false);
       res.rows.push_back({"reference find_knn (FAISS IndexFlatL2)", since(t), 0, peak_rss_bytes(), "emulated"});
     }
-    MatchOptions m;
-    m.src = src;
-    m.dst = dst;
-    m.out = (work / "exact.h5").string();
-    m.k = o.k;
-    m.force = true;
+    MatchOptions m = match_options("exact.h5");
     MatchResult mr;
     quiet([&] { mr = compute_matches(m); });
     res.rows.push_back({"epe match --index exact", mr.seconds, mr.pairs, peak_rss_bytes(),
@@ -140,12 +138,7 @@ MatchBenchResult bench_match(const MatchBenchOptions& o) {
                         cat("at ", o.filter_rate, " + ", o.weights_rate, " pairs/s (BASELINES.md)")});
   }
 
-  MatchOptions a;
-  a.src = src;
-  a.dst = dst;
-  a.out = (work / "approx.h5").string();
-  a.k = o.k;
-  a.force = true;
+  MatchOptions a = match_options("approx.h5");
   a.index = o.approx.empty() ? "ivf" : o.approx;
   a.nprobe = a.index.rfind("ivf", 0) == 0 || a.index.find("IVF") != std::string::npos ? o.nprobe : 0;
   MatchResult ar;
@@ -171,15 +164,8 @@ MatchBenchResult bench_match(const MatchBenchOptions& o) {
       q.insert(q.end(), row.begin(), row.end());
     }
     std::vector<float> all = t.features(0, t.size());
-    auto normalise = [d](std::vector<float>& v) {
-      for (size_t i = 0; i < v.size(); i += d) {
-        double ss = 0;
-        for (int j = 0; j < d; ++j) ss += static_cast<double>(v[i + j]) * v[i + j];
-        for (int j = 0; j < d; ++j) v[i + j] = static_cast<float>(v[i + j] / std::sqrt(ss));
-      }
-    };
-    normalise(q);
-    normalise(all);
+    l2_normalize_rows(q.data(), ns, d);
+    l2_normalize_rows(all.data(), t.size(), d);
     KnnBlock exact = make_exact_knn(all, t.size(), d, "cpu")->search(q.data(), ns, o.k);
     std::int64_t hit = 0;
     for (std::int64_t i = 0; i < ns; ++i)

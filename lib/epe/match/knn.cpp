@@ -8,12 +8,29 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "epe/core/error.h"
 #include "epe/core/rng.h"
 #include "epe/nn/device.h"
 
 namespace epe {
+
+std::int64_t l2_normalize_rows(float* v, std::int64_t n, int d) {
+  std::int64_t zeros = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    float* r = v + i * d;
+    double ss = 0;
+    for (int j = 0; j < d; ++j) ss += static_cast<double>(r[j]) * r[j];
+    if (ss == 0) {
+      ++zeros;
+      continue;
+    }
+    const float inv = static_cast<float>(1.0 / std::sqrt(ss));
+    for (int j = 0; j < d; ++j) r[j] *= inv;
+  }
+  return zeros;
+}
 
 KnnBlock KnnBlock::empty(std::int64_t n, std::int64_t k) {
   KnnBlock b;

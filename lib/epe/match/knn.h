@@ -15,6 +15,10 @@
 
 namespace epe {
 
+// Scales each row of v ([n, d], row-major) to unit length; all-zero rows stay zero. Returns
+// their number.
+std::int64_t l2_normalize_rows(float* v, std::int64_t n, int d);
+
 struct KnnBlock {
   std::int64_t n = 0, k = 0;
   std::vector<std::int64_t> index;  // [n, k]; -1 when the index found fewer than k neighbours

@@ -30,27 +30,19 @@ std::vector<float> read_block(const CropStore& s, std::int64_t b, std::int64_t n
   return f;
 }
 
-// Subtracts `mean` (if any) and scales rows to unit length; counts all-zero rows (left zero).
+// Checks for non-finite values, subtracts `mean` (if any) and scales rows to unit length;
+// returns the number of all-zero rows (left zero).
 std::int64_t normalize_rows(std::vector<float>& f, int d, const std::vector<double>& mean, const CropStore& s,
                             std::int64_t first) {
-  std::int64_t zeros = 0;
   const std::int64_t n = static_cast<std::int64_t>(f.size()) / d;
   for (std::int64_t i = 0; i < n; ++i) {
     float* r = f.data() + i * d;
-    double ss = 0;
     for (int j = 0; j < d; ++j) {
       EPE_CHECK(std::isfinite(r[j]), "'", s.path(), "': crop ", first + i, " has a non-finite feature");
       if (!mean.empty()) r[j] = static_cast<float>(r[j] - mean[j]);
-      ss += static_cast<double>(r[j]) * r[j];
     }
-    if (ss == 0) {
-      ++zeros;
-      continue;
-    }
-    const float inv = static_cast<float>(1.0 / std::sqrt(ss));
-    for (int j = 0; j < d; ++j) r[j] *= inv;
   }
-  return zeros;
+  return l2_normalize_rows(f.data(), n, d);
 }
 
 }  // namespace
@@ -67,8 +59,9 @@ void MatchOptions::check() const {
             "options --nprobe, --ef-search, --train-size: must be >= 0");
   EPE_CHECK(!index.empty(), "option --index: empty (use exact, ivf or a FAISS factory string)");
   const bool ivf = index == "ivf" || index.rfind("ivf:", 0) == 0;
-  EPE_CHECK(index != "exact" || (nprobe == 0 && ef_search == 0),
-            "options --nprobe/--ef-search apply to approximate indices, not --index exact");
+  EPE_CHECK(index != "exact" || (nprobe == 0 && ef_search == 0 && train_size == 0),
+            "options --nprobe/--ef-search/--train-size apply to approximate indices, not --index exact");
+  EPE_CHECK(!ivf || ef_search == 0, "option --ef-search applies to FAISS HNSW indices, not --index ", index);
   EPE_CHECK(index == "exact" || ivf || device == "cpu", "option --device ", device,
             ": this FAISS build has no GPU indices; with a GPU use --index exact or ivf (LibTorch backends)");
   if (ivf && index.size() > 4) {

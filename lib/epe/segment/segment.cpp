@@ -186,13 +186,6 @@ at::Tensor Segmenter::Impl::frame_probabilities(const cv::Mat& rgb_u8) {
   return total;
 }
 
-std::vector<float> Segmenter::probabilities(const cv::Mat& rgb_u8) {
-  EPE_ASSERT(rgb_u8.type() == CV_8UC3, "Segmenter: expected an 8-bit RGB frame");
-  c10::InferenceMode guard;
-  at::Tensor t = impl_->frame_probabilities(rgb_u8).contiguous();
-  return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-}
-
 cv::Mat Segmenter::labels(const cv::Mat& rgb_u8) {
   EPE_ASSERT(rgb_u8.type() == CV_8UC3, "Segmenter: expected an 8-bit RGB frame");
   c10::InferenceMode guard;

@@ -40,8 +40,6 @@ class Segmenter {
   // UserError naming the file when it is missing or not a TorchScript model.
   Segmenter(const std::string& model_path, const SegmentProtocol& protocol);
   ~Segmenter();
-  // Class probabilities [C, H, W] (CV_32F planes, row-major, C*H*W) of an RGB uint8 frame.
-  std::vector<float> probabilities(const cv::Mat& rgb_u8);
   // Label map CV_8UC1 (argmax; the lowest class wins ties).
   cv::Mat labels(const cv::Mat& rgb_u8);
   const std::string& provenance() const { return provenance_; }
