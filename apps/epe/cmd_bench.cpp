@@ -5,6 +5,7 @@
 #include "epe/core/progress.h"
 #include "epe/core/runtime.h"
 #include "epe/crops/bench.h"
+#include "epe/layout/bench.h"
 #include "epe/match/bench.h"
 
 namespace epe::app {
@@ -107,20 +108,52 @@ int bench_match_command(const Args& args) {
   return 0;
 }
 
+int bench_layout_command(const Args& args) {
+  LayoutBenchOptions o;
+  CommonOptions c;
+  OptionSet s("epe bench layout [--frames 800] [--height 526 --width 957]",
+              "Label maps per second of the epe layout scan (decode, id and size checks, location counts) on\n"
+              "rendered demo label maps, for a list of N/4 rows and one of N rows in one run; the peak memory after\n"
+              "each shows that memory does not grow with the number of frames.");
+  s.add("frames", &o.frames, "rows of the long list");
+  s.add("distinct", &o.distinct, "distinct rendered frames the rows cycle through");
+  s.add("height", &o.height, "frame height");
+  s.add("width", &o.width, "frame width");
+  s.add("grid", &o.grid, "location grid HxW");
+  s.add("seed", &o.seed, "seed of the demo frames");
+  s.add("work", &o.work, "folder for the frames (default: a temporary folder)");
+  if (!parse_command(s, c, args)) return 0;
+  o.threads = c.threads;
+  std::printf("bench layout: label maps of %dx%d, grid %s, %d threads\n", o.height, o.width, o.grid.c_str(),
+              threads());
+  std::fflush(stdout);
+  auto rows = bench_layout(o);
+  std::printf("%10s %10s %12s %12s\n", "frames", "seconds", "maps/s", "peak RSS");
+  for (const auto& r : rows)
+    std::printf("%10lld %10.2f %12.1f %12s\n", static_cast<long long>(r.frames), r.seconds, r.maps_per_s,
+                format_bytes(static_cast<double>(r.peak_rss_bytes)).c_str());
+  std::printf("peak memory growth from %lld to %lld frames: %s\n", static_cast<long long>(rows[0].frames),
+              static_cast<long long>(rows[1].frames),
+              format_bytes(static_cast<double>(rows[1].peak_rss_bytes - rows[0].peak_rss_bytes)).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int run_bench(const Args& args) {
   const char* usage =
       "Usage: epe bench <benchmark> [options]   (epe bench <benchmark> --help for its options)\n\n"
       "Benchmarks:\n  crops   crops/s of epe crops (random, grid) vs the reference's per-crop loop\n"
-      "  match   epe match + epe weights vs the reference's find_knn/filter/compute_weights; recall\n";
+      "  match   epe match + epe weights vs the reference's find_knn/filter/compute_weights; recall\n"
+      "  layout  label maps/s of the epe layout scan; memory at two list lengths\n";
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     std::printf("%s", usage);
     return 0;
   }
-  EPE_CHECK(!args.empty(), "epe bench: name a benchmark (crops, match); epe bench --help lists them");
+  EPE_CHECK(!args.empty(), "epe bench: name a benchmark (crops, match, layout); epe bench --help lists them");
+  if (args[0] == "layout") return bench_layout_command(Args(args.begin() + 1, args.end()));
   if (args[0] == "match") return bench_match_command(Args(args.begin() + 1, args.end()));
-  EPE_CHECK(args[0] == "crops", "epe bench: unknown benchmark '", args[0], "' (crops, match)");
+  EPE_CHECK(args[0] == "crops", "epe bench: unknown benchmark '", args[0], "' (crops, match, layout)");
   return bench_crops_command(Args(args.begin() + 1, args.end()));
 }
 

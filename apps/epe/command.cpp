@@ -63,8 +63,10 @@ const std::vector<Command>& commands() {
       {"show-matches", "picture of matched pairs (source | target) per cosine band", run_show_matches},
       {"export", "write a store in the reference implementation's CSV/.npz formats", run_export},
       {"import", "make a crop store from the reference implementation's crop_<name>.csv/.npz", run_import},
+      {"layout", "where classes sit in two datasets' frames, how they differ, how well matching aligns crops",
+       run_layout},
       {"info", "describe a store, G-buffer file or .npz: kind, version, provenance, datasets", run_info},
-      {"bench", "benchmarks measured in one run (crops)", run_bench},
+      {"bench", "benchmarks measured in one run (crops, match, layout)", run_bench},
   };
   return list;
 }

@@ -46,6 +46,7 @@ int run_crops(const Args& args);
 int run_export(const Args& args);
 int run_import(const Args& args);
 int run_bench(const Args& args);
+int run_layout(const Args& args);
 int run_match(const Args& args);
 int run_weights(const Args& args);
 int run_show_matches(const Args& args);

@@ -312,4 +312,22 @@ std::string OptionSet::resolved_ini() const {
   return os.str();
 }
 
+std::pair<int, int> parse_hw(const std::string& s, const std::string& option, int max_side) {
+  const std::size_t x = s.find_first_of("xX");
+  long long v[2] = {0, 0};
+  bool ok = x != std::string::npos;
+  for (int k = 0; ok && k < 2; ++k) {
+    const std::string part = k == 0 ? s.substr(0, x) : s.substr(x + 1);
+    std::size_t used = 0;
+    try {
+      v[k] = std::stoll(part, &used);
+    } catch (...) {
+      ok = false;
+    }
+    ok = ok && !part.empty() && used == part.size() && v[k] >= 1 && v[k] <= max_side;
+  }
+  EPE_CHECK(ok, "option ", option, ": '", s, "' is not HxW with sides in 1..", max_side, " (e.g. 526x957)");
+  return {static_cast<int>(v[0]), static_cast<int>(v[1])};
+}
+
 }  // namespace epe

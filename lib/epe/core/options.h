@@ -16,6 +16,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace boost { namespace program_options { class options_description; } }
@@ -92,5 +93,8 @@ EPE_DECLARE_OPTION_TYPE(std::vector<std::string>)
 // Splits "a,b,c" (trimming spaces, dropping empty parts).
 std::vector<std::string> split_list(const std::string& s, char sep = ',');
 std::string join(const std::vector<std::string>& parts, const std::string& sep);
+
+// Parses "HxW" (e.g. "526x957") into {H, W}, each in 1..max_side; UserError naming `option`.
+std::pair<int, int> parse_hw(const std::string& s, const std::string& option, int max_side = 1 << 30);
 
 }  // namespace epe

@@ -7,9 +7,11 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "epe/core/atomic_file.h"
 #include "epe/core/error.h"
+#include "epe/core/options.h"
 #include "epe/core/sha256.h"
 #include "epe/crops/crop_store.h"
 #include "epe/io/file_list.h"
@@ -91,13 +93,7 @@ CropImportResult import_crops_epe(const CropImportOptions& o) {
   check_output_path(o.out, o.force);
   int fixed_h = 0, fixed_w = 0;
   if (!o.image_size.empty()) {
-    const std::size_t x = o.image_size.find_first_of("xX");
-    long long h = 0, w = 0;
-    EPE_CHECK(x != std::string::npos && parse_int(o.image_size.substr(0, x), &h) &&
-                  parse_int(o.image_size.substr(x + 1), &w) && h > 0 && w > 0,
-              "option --image-size: '", o.image_size, "' is not HxW (e.g. 526x957)");
-    fixed_h = static_cast<int>(h);
-    fixed_w = static_cast<int>(w);
+    std::tie(fixed_h, fixed_w) = parse_hw(o.image_size, "--image-size");
   }
 
   // CSV rows.

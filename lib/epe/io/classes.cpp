@@ -87,4 +87,30 @@ const std::vector<int>& cityscapes_to_universal() {
   return map;
 }
 
+const std::vector<std::string>& cityscapes_class_names() {
+  static std::vector<std::string> names;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::string path = data_dir() + "/mseg/cityscapes-34_to_universal.tsv";
+    std::ifstream in(path);
+    std::string line;
+    long n = 0;
+    while (std::getline(in, line)) {
+      if (++n == 1) continue;  // header
+      std::istringstream ss(line);
+      std::string src, name;
+      std::getline(ss, src, '\t');
+      std::getline(ss, name, '\t');
+      if (src.empty()) continue;
+      int s = std::atoi(src.c_str());
+      if (s < 0 || s > 254) continue;
+      if (static_cast<int>(names.size()) <= s) names.resize(s + 1);
+      names[s] = name;
+    }
+  });
+  EPE_CHECK(names.size() >= 34 && names[7] == "road", "'", data_dir(),
+            "/mseg/cityscapes-34_to_universal.tsv' is missing or damaged");
+  return names;
+}
+
 }  // namespace epe

@@ -21,4 +21,7 @@ std::string universal_class_name(int id);
 // cityscapes-34_to_universal.tsv. 256 entries; ids outside 0..33 map to 255.
 const std::vector<int>& cityscapes_to_universal();
 
+// Cityscapes label names, index = id (0..33), from the same table.
+const std::vector<std::string>& cityscapes_class_names();
+
 }  // namespace epe

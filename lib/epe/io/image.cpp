@@ -113,3 +113,44 @@ void write_png(const std::string& path, const cv::Mat& image) {
 }
 
 }  // namespace epe
+
+namespace epe {
+
+std::array<int, 2> read_image_size(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EPE_CHECK(in, "cannot open image '", path, "'");
+  auto u8 = [&]() -> int {
+    int c = in.get();
+    EPE_CHECK(c != EOF, "image '", path, "' is truncated (header)");
+    return c;
+  };
+  auto be16 = [&]() { int hi = u8(); return (hi << 8) | u8(); };
+  int b0 = u8(), b1 = u8();
+  if (b0 == 0x89 && b1 == 'P') {  // PNG: signature (8 bytes), IHDR length + type, width, height
+    for (int i = 2; i < 16; ++i) u8();
+    long w = (long(be16()) << 16) | be16();
+    long h = (long(be16()) << 16) | be16();
+    EPE_CHECK(w > 0 && h > 0 && w < (1L << 30) && h < (1L << 30), "image '", path, "' has a damaged PNG header");
+    return {static_cast<int>(h), static_cast<int>(w)};
+  }
+  EPE_CHECK(b0 == 0xFF && b1 == 0xD8, "'", path, "' is neither a PNG nor a JPEG image");
+  for (;;) {  // JPEG: walk the marker segments up to the first start-of-frame
+    int m = u8();
+    while (m != 0xFF) m = u8();
+    while (m == 0xFF) m = u8();
+    if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) continue;  // no length field
+    EPE_CHECK(m != 0xD9 && m != 0xDA, "image '", path, "' has no JPEG frame header");
+    int len = be16();
+    EPE_CHECK(len >= 2, "image '", path, "' has a damaged JPEG segment");
+    if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+      u8();  // precision
+      int h = be16(), w = be16();
+      EPE_CHECK(h > 0 && w > 0, "image '", path, "' has a damaged JPEG frame header");
+      return {h, w};
+    }
+    in.seekg(len - 2, std::ios::cur);
+    EPE_CHECK(in, "image '", path, "' is truncated (JPEG segment)");
+  }
+}
+
+}  // namespace epe

@@ -3,6 +3,7 @@
 // decoding: a PNG must end with its IEND chunk and a JPEG with its EOI marker (OpenCV
 // would otherwise return a half-grey image for a truncated JPEG without complaint).
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,6 +23,10 @@ cv::Mat read_image_u8(const std::string& path);
 // Reads the file's bytes and checks the container (PNG signature + IEND, JPEG SOI + EOI).
 // Returns the bytes. UserError on a missing, empty, truncated or unknown-format file.
 std::vector<std::uint8_t> read_image_bytes(const std::string& path);
+
+// {H, W} of a PNG or JPEG from its header only (no decoding); UserError naming the file when it
+// is missing or neither format.
+std::array<int, 2> read_image_size(const std::string& path);
 
 
 // Writes a PNG atomically. Accepts CV_8UC1 (gray / labels), CV_8UC3 or CV_32FC3 RGB in
