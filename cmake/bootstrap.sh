@@ -13,6 +13,7 @@ EPE_APT_PACKAGES=(
   libtorch-dev libfaiss-dev libopencv-dev libhdf5-dev libboost-program-options-dev libzip-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas0-pthread  # without it LibTorch and FAISS use the reference BLAS (~10x slower)
+  jupyter-nbconvert python3-ipykernel python3-h5py python3-matplotlib  # notebooks/ (executed by the tests)
 )
 
 epe_missing_packages() {

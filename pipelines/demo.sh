@@ -55,6 +55,12 @@ step "sampling weights"
 step "matched pairs per similarity band"
 "$EPE" show-matches "$OUT/match/match.h5" --out "$OUT/match/matches.png" --force
 
+step "layout analysis: where classes sit in both sets, and how well matching aligns crops"
+# The demo sets' own robust labels (exact, from the renderer); the demo segmenter's labels
+# ($OUT/segment/<set>/<set>.csv) work the same way but are a colour heuristic's, noisier.
+"$EPE" layout --list "$OUT/data/synthetic.csv" --list "$OUT/data/real.csv" \
+  --names synthetic,real --matches "$OUT/match/match.h5" --out "$OUT/layout" --force
+
 step "export for the reference implementation"
 "$EPE" export "$OUT/match/match.h5" --format epe --out "$OUT/match" --force
 
@@ -65,3 +71,4 @@ echo "  robust labels (demo segmenter): $OUT/segment/synthetic/synthetic.csv, $O
 echo "  crops: $OUT/crops/synthetic.h5, $OUT/crops/real.h5   (epe info FILE describes them)"
 echo "  match: $OUT/match/match.h5, matches.png (pairs per cosine band), density.png (sampling density),"
 echo "         matched_crops.csv + crop_weights.npz (for the reference's training code)"
+echo "  layout: $OUT/layout/report.md (comparison.json, pictures; notebooks/layout.ipynb draws it)"
