@@ -6,6 +6,7 @@
 #include "epe/core/runtime.h"
 #include "epe/crops/bench.h"
 #include "epe/layout/bench.h"
+#include "epe/metrics/bench.h"
 #include "epe/match/bench.h"
 
 namespace epe::app {
@@ -138,6 +139,29 @@ int bench_layout_command(const Args& args) {
   return 0;
 }
 
+int bench_metrics_command(const Args& args) {
+  MetricsBenchOptions o;
+  CommonOptions c;
+  bool no_fid = false;
+  OptionSet s("epe bench metrics [--n 50000] [--dim 2048] [--pairing 100000]",
+              "The heavy parts of epe metrics on random data, timed in one run: KID of n x n features of dimension d\n"
+              "(100 subsets of 1000, double precision), FID of the same features, and sKVD's exact label-agreement\n"
+              "nearest-neighbour search on m x m random 16x16 label grids.");
+  s.add("n", &o.n, "features per set");
+  s.add("dim", &o.dim, "feature dimension");
+  s.add("subsets", &o.subsets, "KID subsets");
+  s.add("subset-size", &o.subset_size, "KID subset size");
+  s.add("pairing", &o.pairing, "label grids per side of the pairing row (0 = skip)");
+  s.add("no-fid", &no_fid, "skip the FID row");
+  s.add("seed", &o.seed, "seed");
+  if (!parse_command(s, c, args)) return 0;
+  o.fid = !no_fid;
+  std::printf("bench metrics: %d threads\n", threads());
+  std::fflush(stdout);
+  for (const auto& r : bench_metrics(o)) std::printf("%-62s %9.2f s   %s\n", r.name.c_str(), r.seconds, r.result.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int run_bench(const Args& args) {
@@ -145,15 +169,17 @@ int run_bench(const Args& args) {
       "Usage: epe bench <benchmark> [options]   (epe bench <benchmark> --help for its options)\n\n"
       "Benchmarks:\n  crops   crops/s of epe crops (random, grid) vs the reference's per-crop loop\n"
       "  match   epe match + epe weights vs the reference's find_knn/filter/compute_weights; recall\n"
-      "  layout  label maps/s of the epe layout scan; memory at two list lengths\n";
+      "  layout  label maps/s of the epe layout scan; memory at two list lengths\n"
+      "  metrics KID/FID on 50K x 50K x 2048 features; sKVD label pairing 100K x 100K\n";
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     std::printf("%s", usage);
     return 0;
   }
-  EPE_CHECK(!args.empty(), "epe bench: name a benchmark (crops, match, layout); epe bench --help lists them");
+  EPE_CHECK(!args.empty(), "epe bench: name a benchmark (crops, match, layout, metrics); epe bench --help lists them");
+  if (args[0] == "metrics") return bench_metrics_command(Args(args.begin() + 1, args.end()));
   if (args[0] == "layout") return bench_layout_command(Args(args.begin() + 1, args.end()));
   if (args[0] == "match") return bench_match_command(Args(args.begin() + 1, args.end()));
-  EPE_CHECK(args[0] == "crops", "epe bench: unknown benchmark '", args[0], "' (crops, match, layout)");
+  EPE_CHECK(args[0] == "crops", "epe bench: unknown benchmark '", args[0], "' (crops, match, layout, metrics)");
   return bench_crops_command(Args(args.begin() + 1, args.end()));
 }
 

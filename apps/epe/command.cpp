@@ -65,8 +65,11 @@ const std::vector<Command>& commands() {
       {"import", "make a crop store from the reference implementation's crop_<name>.csv/.npz", run_import},
       {"layout", "where classes sit in two datasets' frames, how they differ, how well matching aligns crops",
        run_layout},
+      {"metrics", "FID, KID, KVD and sKVD of fake sets against a real set (metrics.json, metrics.md)", run_metrics},
+      {"lpips", "LPIPS (VGG, v0.1) between two images or two lists", run_lpips},
+      {"baseline", "baseline methods for metrics tables (color-transfer)", run_baseline},
       {"info", "describe a store, G-buffer file or .npz: kind, version, provenance, datasets", run_info},
-      {"bench", "benchmarks measured in one run (crops, match, layout)", run_bench},
+      {"bench", "benchmarks measured in one run (crops, match, layout, metrics)", run_bench},
   };
   return list;
 }

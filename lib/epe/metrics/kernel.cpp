@@ -24,30 +24,57 @@ torch::Tensor as_double(const float* p, std::int64_t n, int d) {
   return torch::from_blob(const_cast<float*>(p), {n, d}, torch::kFloat32).to(torch::kFloat64);
 }
 
-torch::Tensor gather_double(const FeatureMatrix& f, const std::vector<std::int64_t>& rows) {
-  torch::Tensor out = torch::empty({static_cast<std::int64_t>(rows.size()), f.d}, torch::kFloat64);
+// Columns [c0, c1) of the given rows, in double.
+torch::Tensor gather_double(const FeatureMatrix& f, const std::vector<std::int64_t>& rows, int c0, int c1) {
+  const int w = c1 - c0;
+  torch::Tensor out = torch::empty({static_cast<std::int64_t>(rows.size()), w}, torch::kFloat64);
   double* o = out.data_ptr<double>();
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    EPE_ASSERT(rows[i] >= 0 && rows[i] < f.n, "KID subset index out of range");
-    const float* r = f.row(rows[i]);
-    for (int j = 0; j < f.d; ++j) o[i * f.d + j] = r[j];
+    EPE_ASSERT(rows[i] >= 0 && rows[i] < f.n, "kernel distance: row index out of range");
+    const float* r = f.row(rows[i]) + c0;
+    for (int j = 0; j < w; ++j) o[i * w + j] = r[j];
   }
   return out;
 }
 
-// Unbiased MMD^2 of double tensors x, y [m, d].
-double mmd2(const torch::Tensor& x, const torch::Tensor& y) {
-  const std::int64_t m = x.size(0);
-  const double d = static_cast<double>(x.size(1));
-  auto k = [d](const torch::Tensor& a, const torch::Tensor& b) { return (torch::mm(a, b.t()) / d + 1.0).pow(3); };
-  const torch::Tensor kxx = k(x, x), kyy = k(y, y), kxy = k(x, y);
+// Unbiased MMD^2 from the three Gram matrices (inner products, not yet divided by d).
+double mmd2_from_gram(const torch::Tensor& gxx, const torch::Tensor& gyy, const torch::Tensor& gxy, double d) {
+  const std::int64_t m = gxx.size(0);
+  auto k = [d](const torch::Tensor& g) { return (g / d + 1.0).pow(3); };
+  const torch::Tensor kxx = k(gxx), kyy = k(gyy), kxy = k(gxy);
   const double sxx = kxx.sum().item<double>() - kxx.diagonal().sum().item<double>();
   const double syy = kyy.sum().item<double>() - kyy.diagonal().sum().item<double>();
   const double sxy = kxy.sum().item<double>();
   return (sxx + syy) / (double(m) * double(m - 1)) - 2.0 * sxy / (double(m) * double(m));
 }
 
+// Unbiased MMD^2 of double tensors x, y [m, d].
+double mmd2(const torch::Tensor& x, const torch::Tensor& y) {
+  return mmd2_from_gram(torch::mm(x, x.t()), torch::mm(y, y.t()), torch::mm(x, y.t()), double(x.size(1)));
+}
+
 }  // namespace
+
+double mmd2_rows(const FeatureMatrix& x, const std::vector<std::int64_t>& rx, const FeatureMatrix& y,
+                 const std::vector<std::int64_t>& ry) {
+  EPE_CHECK(x.d == y.d, "feature dimensions differ (", x.d, " and ", y.d, ")");
+  EPE_CHECK(rx.size() == ry.size() && rx.size() >= 2, "the kernel distance needs at least 2 samples per set, got ",
+            rx.size());
+  torch::NoGradGuard no_grad;
+  const std::int64_t m = static_cast<std::int64_t>(rx.size());
+  torch::Tensor gxx = torch::zeros({m, m}, torch::kFloat64), gyy = torch::zeros({m, m}, torch::kFloat64),
+                gxy = torch::zeros({m, m}, torch::kFloat64);
+  // Column chunks bound the double copies (sKVD features are ~10^5 wide).
+  const int chunk = 8192;
+  for (int c0 = 0; c0 < x.d; c0 += chunk) {
+    const int c1 = std::min(x.d, c0 + chunk);
+    const torch::Tensor a = gather_double(x, rx, c0, c1), b = gather_double(y, ry, c0, c1);
+    gxx += torch::mm(a, a.t());
+    gyy += torch::mm(b, b.t());
+    gxy += torch::mm(a, b.t());
+  }
+  return mmd2_from_gram(gxx, gyy, gxy, double(x.d));
+}
 
 double mmd2_polynomial(const float* x, const float* y, std::int64_t m, int d) {
   EPE_CHECK(m >= 2, "the kernel distance needs at least 2 samples per set, got ", m);
@@ -76,7 +103,7 @@ KidResult kid(const FeatureMatrix& real, const FeatureMatrix& fake,
   torch::NoGradGuard no_grad;
   for (std::size_t s = 0; s < real_subsets.size(); ++s) {
     EPE_ASSERT(real_subsets[s].size() == fake_subsets[s].size(), "KID subsets of different sizes");
-    r.values.push_back(mmd2(gather_double(fake, fake_subsets[s]), gather_double(real, real_subsets[s])));
+    r.values.push_back(mmd2_rows(fake, fake_subsets[s], real, real_subsets[s]));
   }
   double sum = 0;
   for (double v : r.values) sum += v;

@@ -28,6 +28,10 @@ struct KidResult {
 // Unbiased MMD^2 of x [m, d] and y [m, d] (same m >= 2) with the polynomial kernel.
 double mmd2_polynomial(const float* x, const float* y, std::int64_t m, int d);
 
+// Unbiased MMD^2 of rows rx of x against rows ry of y (equal counts >= 2), any width.
+double mmd2_rows(const FeatureMatrix& x, const std::vector<std::int64_t>& rx, const FeatureMatrix& y,
+                 const std::vector<std::int64_t>& ry);
+
 // Subset indices: for each subset, `size` distinct rows of a set of n (seeded; stream 2s for
 // the real set, 2s + 1 for the fake set of subset s).
 std::vector<std::vector<std::int64_t>> kid_subsets(std::int64_t n, std::int64_t size, int subsets, std::uint64_t seed,

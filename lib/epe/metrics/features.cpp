@@ -1,0 +1,303 @@
+#include "epe/metrics/features.h"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <opencv2/imgproc.hpp>
+
+#include "epe/core/atomic_file.h"
+#include "epe/core/error.h"
+#include "epe/core/log.h"
+#include "epe/core/options.h"
+#include "epe/core/progress.h"
+#include "epe/core/sha256.h"
+#include "epe/core/thread_pool.h"
+#include "epe/io/file_list.h"
+#include "epe/io/h5.h"
+#include "epe/io/image.h"
+#include "epe/nn/device.h"
+#include "epe/nn/vgg16.h"
+
+namespace fs = std::filesystem;
+
+namespace epe {
+
+std::string ImageSet::where(std::size_t i) const {
+  return lines.at(i) > 0 ? cat(source, ":", lines[i]) : images.at(i);
+}
+
+ImageSet read_image_set(const std::string& src) {
+  ImageSet s;
+  s.source = src;
+  std::error_code ec;
+  if (fs::is_directory(src, ec)) {
+    for (const auto& e : fs::directory_iterator(src)) {
+      std::string ext = e.path().extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+      if (e.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) s.images.push_back(e.path().string());
+    }
+    std::sort(s.images.begin(), s.images.end());
+    EPE_CHECK(!s.images.empty(), "folder '", src, "' has no PNG or JPEG images");
+    s.labels.assign(s.images.size(), "");
+    s.lines.assign(s.images.size(), 0);
+  } else {
+    const FileList list = read_image_list(src);
+    for (const ListRow& r : list.rows) {
+      s.images.push_back(r.image());
+      s.labels.push_back(r.fields.size() >= 2 ? r.fields[1] : "");
+      s.lines.push_back(r.line);
+    }
+  }
+  Sha256 h;
+  for (std::size_t i = 0; i < s.images.size(); ++i) {
+    const std::string& p = s.images[i];
+    EPE_CHECK(fs::is_regular_file(p, ec), s.where(i), ": image '", p, "' does not exist");
+    const auto size = fs::file_size(p, ec);
+    const auto mtime = fs::last_write_time(p, ec).time_since_epoch().count();
+    const std::string line = cat(fs::absolute(p).lexically_normal().string(), "\t", size, "\t", mtime, "\n");
+    h.update(line.data(), line.size());
+  }
+  s.checksum = h.hex_digest();
+  return s;
+}
+
+cv::Mat resize_image(const cv::Mat& m, int h, int w) {
+  if (m.rows == h && m.cols == w) return m;
+  cv::Mat out;
+  const bool shrink = h <= m.rows && w <= m.cols;
+  cv::resize(m, out, {w, h}, 0, 0, shrink ? cv::INTER_AREA : cv::INTER_CUBIC);
+  return out;
+}
+
+cv::Mat fill_and_crop(const cv::Mat& m, int h, int w, bool nearest) {
+  const double scale = std::max(double(h) / m.rows, double(w) / m.cols);
+  const int sh = std::max(h, static_cast<int>(std::lround(m.rows * scale)));
+  const int sw = std::max(w, static_cast<int>(std::lround(m.cols * scale)));
+  cv::Mat scaled;
+  if (nearest)
+    cv::resize(m, scaled, {sw, sh}, 0, 0, cv::INTER_NEAREST);
+  else
+    scaled = resize_image(m, sh, sw);
+  return scaled(cv::Rect((sw - w) / 2, (sh - h) / 2, w, h)).clone();
+}
+
+void ExtractorOptions::check() const {
+  EPE_CHECK(inception_range == "0-255" || inception_range == "0-1", "option --inception-range: '", inception_range,
+            "' is not 0-255 or 0-1");
+  EPE_CHECK(inception_size >= 32 && inception_size <= 2048, "option --inception-size must be in 32..2048");
+  nn::vgg16_tap_index(vgg_tap);
+  EPE_CHECK(vgg_pool == "mean" || vgg_pool == "none", "option --kvd-pool: '", vgg_pool, "' is not mean or none");
+  if (vgg_size != "native") parse_hw(vgg_size, "--kvd-size", 4096);
+  EPE_CHECK(batch >= 1, "option --batch must be >= 1");
+  nn::parse_device(device);
+}
+
+namespace {
+
+// Decodes images [begin, end) of a set on a thread pool, each through `prep` (float RGB [0,1]
+// -> CV_32FC3 of the batch's common size), and returns them as an [n, 3, h, w] tensor.
+torch::Tensor load_batch(const ImageSet& set, std::size_t begin, std::size_t end, ThreadPool& pool,
+                         const std::function<cv::Mat(const cv::Mat&)>& prep) {
+  std::vector<cv::Mat> frames(end - begin);
+  pool.parallel_for(frames.size(), [&](std::size_t i) {
+    try {
+      frames[i] = prep(read_image(set.images[begin + i]));
+    } catch (const UserError& e) {
+      throw UserError(cat(set.where(begin + i), ": ", e.what()));
+    }
+  });
+  const int h = frames[0].rows, w = frames[0].cols;
+  torch::Tensor x = torch::empty({static_cast<std::int64_t>(frames.size()), 3, h, w}, torch::kFloat32);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    EPE_CHECK(frames[i].rows == h && frames[i].cols == w, set.where(begin + i), ": image is ", frames[i].rows, "x",
+              frames[i].cols, " but the others in its batch are ", h, "x", w,
+              " (give a fixed --kvd-size instead of native)");
+    cv::Mat c = frames[i].isContinuous() ? frames[i] : frames[i].clone();
+    torch::Tensor t = torch::from_blob(c.data, {h, w, 3}, torch::kFloat32).permute({2, 0, 1});
+    x[static_cast<std::int64_t>(i)].copy_(t);
+  }
+  return x;
+}
+
+class InceptionExtractor : public FeatureExtractor {
+ public:
+  explicit InceptionExtractor(const ExtractorOptions& o) : o_(o), device_(nn::parse_device(o.device)) {
+    EPE_CHECK(!o.inception.empty(),
+              "FID and KID need --inception MODEL.pt: a TorchScript Inception (see the README, 'Inception for FID/KID')");
+    try {
+      model_ = torch::jit::load(o.inception, device_);
+    } catch (const std::exception& e) {
+      std::string what = e.what();
+      throw UserError(cat("'", o.inception, "' is not a TorchScript model: ", what.substr(0, what.find('\n'))));
+    }
+    model_.eval();
+    const auto& args = model_.get_method("forward").function().getSchema().arguments();
+    // args[0] is self; NVlabs' / clean-fid's Inception has forward(img, return_features=False, ...)
+    return_features_ = args.size() >= 3 && args[2].name() == "return_features";
+    provenance_ = cat(fs::path(o.inception).filename().string(), " sha256:", sha256_file(o.inception));
+  }
+  std::string name() const override { return "inception"; }
+  std::string description() const override {
+    return cat("inception ", provenance_, " size=", o_.inception_size, " range=", o_.inception_range,
+               " resize=area-or-bicubic", return_features_ ? " return_features=1" : "");
+  }
+  FeatureMatrix extract(const ImageSet& set, Progress* progress) override {
+    torch::NoGradGuard no_grad;
+    ThreadPool pool(o_.threads > 0 ? std::size_t(o_.threads) : 0);
+    FeatureMatrix f;
+    f.n = static_cast<std::int64_t>(set.images.size());
+    const int s = o_.inception_size;
+    const double mul = o_.inception_range == "0-255" ? 255.0 : 1.0;
+    for (std::size_t b = 0; b < set.images.size(); b += std::size_t(o_.batch)) {
+      const std::size_t e = std::min(set.images.size(), b + std::size_t(o_.batch));
+      torch::Tensor x = load_batch(set, b, e, pool, [s](const cv::Mat& m) { return resize_image(m, s, s); });
+      x = (x * mul).to(device_);
+      torch::Tensor y;
+      try {
+        y = (return_features_ ? model_.forward({x, torch::jit::IValue(true)}) : model_.forward({x})).toTensor();
+      } catch (const std::exception& ex) {
+        std::string what = ex.what();
+        throw UserError(cat("Inception model '", o_.inception, "' failed on a [", x.size(0), ", 3, ", s, ", ", s,
+                            "] input (it must return [N, D] features): ", what.substr(0, what.find('\n'))));
+      }
+      y = y.reshape({y.size(0), -1}).to(torch::kCPU, torch::kFloat32).contiguous();
+      append(f, y, set, b);
+      if (progress) progress->add(static_cast<std::int64_t>(e - b));
+    }
+    return f;
+  }
+
+ private:
+  ExtractorOptions o_;
+  c10::Device device_;
+  torch::jit::Module model_;
+  bool return_features_ = false;
+  std::string provenance_;
+
+ public:
+  static void append(FeatureMatrix& f, const torch::Tensor& y, const ImageSet& set, std::size_t b) {
+    if (f.d == 0) {
+      f.d = static_cast<int>(y.size(1));
+      f.data.reserve(static_cast<std::size_t>(f.n) * f.d);
+    }
+    EPE_CHECK(y.size(1) == f.d, set.where(b), ": the model returned ", y.size(1), " features, earlier images ", f.d);
+    const float* p = y.data_ptr<float>();
+    for (std::int64_t i = 0; i < y.numel(); ++i)
+      EPE_CHECK(std::isfinite(p[i]), set.where(b + std::size_t(i / f.d)), ": the model returned a non-finite feature");
+    f.data.insert(f.data.end(), p, p + y.numel());
+  }
+};
+
+class VggExtractor : public FeatureExtractor {
+ public:
+  explicit VggExtractor(const ExtractorOptions& o) : o_(o), device_(nn::parse_device(o.device)) {
+    nn::Vgg16Options vo;
+    vo.weights = o.vgg;
+    vo.seed = o.seed;
+    vo.padding = nn::Padding::zeros;
+    vgg_ = std::make_shared<nn::Vgg16>(vo);
+    vgg_->to(device_);
+    random_init = vgg_->random_init();
+    tap_ = nn::vgg16_tap_index(o.vgg_tap);
+    if (o.vgg_size != "native") size_ = parse_hw(o.vgg_size, "--kvd-size", 4096);
+  }
+  std::string name() const override { return "vgg"; }
+  std::string description() const override {
+    return cat("vgg16 ", vgg_->provenance(), " tap=", o_.vgg_tap, " pool=", o_.vgg_pool, " size=", o_.vgg_size,
+               " norm=imagenet padding=zeros resize=area-or-bicubic");
+  }
+  FeatureMatrix extract(const ImageSet& set, Progress* progress) override {
+    torch::NoGradGuard no_grad;
+    ThreadPool pool(o_.threads > 0 ? std::size_t(o_.threads) : 0);
+    FeatureMatrix f;
+    f.n = static_cast<std::int64_t>(set.images.size());
+    const auto size = size_;
+    const bool native = o_.vgg_size == "native";
+    const std::size_t batch = native ? 1 : std::size_t(o_.batch);
+    for (std::size_t b = 0; b < set.images.size(); b += batch) {
+      const std::size_t e = std::min(set.images.size(), b + batch);
+      torch::Tensor x = load_batch(set, b, e, pool, [size, native](const cv::Mat& m) {
+        return native ? m : resize_image(m, size.first, size.second);
+      });
+      torch::Tensor y = (*vgg_).forward(nn::normalize(x, nn::Normalization::imagenet()).to(device_), tap_);
+      y = o_.vgg_pool == "mean" ? y.mean({2, 3}) : y.reshape({y.size(0), -1});
+      y = y.to(torch::kCPU, torch::kFloat32).contiguous();
+      InceptionExtractor::append(f, y, set, b);
+      if (progress) progress->add(static_cast<std::int64_t>(e - b));
+    }
+    return f;
+  }
+  nn::Vgg16& net() { return *vgg_; }
+
+ private:
+  ExtractorOptions o_;
+  c10::Device device_;
+  std::shared_ptr<nn::Vgg16> vgg_;
+  int tap_ = 0;
+  std::pair<int, int> size_{224, 224};
+};
+
+}  // namespace
+
+std::unique_ptr<FeatureExtractor> make_inception_extractor(const ExtractorOptions& o) {
+  o.check();
+  return std::make_unique<InceptionExtractor>(o);
+}
+
+std::unique_ptr<FeatureExtractor> make_vgg_extractor(const ExtractorOptions& o) {
+  o.check();
+  return std::make_unique<VggExtractor>(o);
+}
+
+FeatureMatrix cached_features(FeatureExtractor& ex, const ImageSet& set, const std::string& cache_dir, bool* hit,
+                              Progress* progress) {
+  if (hit) *hit = false;
+  const std::string key = sha256_hex(set.checksum + "\n" + ex.description());
+  std::string path;
+  if (!cache_dir.empty()) {
+    fs::create_directories(cache_dir);
+    path = (fs::path(cache_dir) / cat(ex.name(), "-", key.substr(0, 16), ".h5")).string();
+    if (fs::exists(path)) {
+      try {
+        std::lock_guard<std::mutex> lock(h5::h5_mutex());
+        H5::H5File f = h5::open_store(path, kFeatureStoreFormat, kFeatureStoreVersion);
+        if (h5::attr_string(f, "key") == key) {
+          std::vector<hsize_t> dims;
+          FeatureMatrix m;
+          m.data = h5::read<float>(f, "/features", &dims);
+          if (dims.size() == 2 && dims[0] == set.images.size()) {
+            m.n = static_cast<std::int64_t>(dims[0]);
+            m.d = static_cast<int>(dims[1]);
+            if (hit) *hit = true;
+            if (progress) progress->add(m.n);
+            return m;
+          }
+        }
+      } catch (const UserError& e) {
+        log_warn("feature cache '", path, "' is unreadable (", e.what(), "); recomputing it");
+      }
+    }
+  }
+  FeatureMatrix m = ex.extract(set, progress);
+  if (!path.empty()) {
+    AtomicFile out(path);
+    {
+      std::lock_guard<std::mutex> lock(h5::h5_mutex());
+      H5::H5File f = h5::create_file(out.temp_path());
+      h5::write_store_header(f, kFeatureStoreFormat, kFeatureStoreVersion, "epe metrics", "");
+      h5::write(f, "/features", m.data, {hsize_t(m.n), hsize_t(m.d)});
+      h5::write_strings(f, "/images", set.images);
+      h5::set_attr(f, "key", key);
+      h5::set_attr(f, "source", set.source);
+      h5::set_attr(f, "set_checksum", set.checksum);
+      h5::set_attr(f, "extractor", ex.description());
+    }
+    out.commit();
+  }
+  return m;
+}
+
+}  // namespace epe

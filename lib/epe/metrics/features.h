@@ -1,0 +1,75 @@
+#pragma once
+// Image sets and per-image feature extraction for `epe metrics` (DESIGN §5.7), with a cache:
+//   inception  a user-supplied TorchScript Inception (standard FID/KID features)
+//   vgg        VGG-16 (KVD): a tap, resized frames, mean pooling or flattening
+// The feature cache is an HDF5 feature store (format "features") per (image set, extractor),
+// keyed by the set's checksum (resolved paths, sizes and modification times of its images)
+// and the extractor's description (model provenance and every preprocessing option).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include "epe/metrics/kernel.h"
+
+namespace epe {
+
+class Progress;
+
+inline constexpr const char* kFeatureStoreFormat = "features";
+inline constexpr int kFeatureStoreVersion = 1;
+
+// A list (synthetic, real, or one image per line) or a folder of PNG/JPEG images (sorted).
+struct ImageSet {
+  std::string source;               // the list or folder as given
+  std::vector<std::string> images;  // resolved paths
+  std::vector<std::string> labels;  // robust label maps ("" when the list has none)
+  std::vector<long> lines;          // line in the list (0 for a folder)
+  std::string checksum;             // SHA-256 of paths, sizes and modification times
+  std::string where(std::size_t i) const;  // "list.csv:12" or the file, for messages
+};
+ImageSet read_image_set(const std::string& list_or_folder);
+
+struct ExtractorOptions {
+  std::string inception;                 // TorchScript file (FID/KID)
+  std::string inception_range = "0-255"; // pixel range the model expects: 0-255 | 0-1
+  int inception_size = 299;              // frames resized to this square
+  std::string vgg;                       // VGG-16 weights; empty = random init (warned)
+  std::string vgg_tap = "relu5_3";
+  std::string vgg_pool = "mean";         // mean | none (flatten)
+  std::string vgg_size = "224x224";      // HxW the frames are resized to, or "native"
+  std::string device = "cpu";
+  int batch = 8;
+  std::uint64_t seed = 0;                // VGG-16 random initialisation
+  int threads = 0;                       // decoding threads
+  void check() const;
+};
+
+class FeatureExtractor {
+ public:
+  virtual ~FeatureExtractor() = default;
+  virtual std::string name() const = 0;         // "inception" | "vgg"
+  virtual std::string description() const = 0;  // provenance + preprocessing; the cache key
+  virtual FeatureMatrix extract(const ImageSet& set, Progress* progress) = 0;
+  bool random_init = false;
+};
+
+std::unique_ptr<FeatureExtractor> make_inception_extractor(const ExtractorOptions& o);
+std::unique_ptr<FeatureExtractor> make_vgg_extractor(const ExtractorOptions& o);
+
+// The set's features: read from `cache_dir` when a store with the same key exists, else
+// extracted (and written there when cache_dir is not empty). `hit` says which.
+FeatureMatrix cached_features(FeatureExtractor& ex, const ImageSet& set, const std::string& cache_dir,
+                              bool* hit = nullptr, Progress* progress = nullptr);
+
+// Scales `m` so that it covers h x w (aspect ratio kept), then takes the centred h x w window.
+// `nearest` for label maps; images use area averaging when shrinking, bicubic when enlarging.
+cv::Mat fill_and_crop(const cv::Mat& m, int h, int w, bool nearest);
+
+// Image resize as the extractors do it: area averaging when shrinking, bicubic when enlarging.
+cv::Mat resize_image(const cv::Mat& m, int h, int w);
+
+}  // namespace epe

@@ -1,0 +1,228 @@
+// sKVD on planted crops, colour transfer statistics, feature extraction with its cache, and
+// `epe metrics` / `epe lpips` / `epe baseline` end to end on small demo data.
+
+#include <gtest/gtest.h>
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <opencv2/imgproc.hpp>
+#include <regex>
+
+#include "epe/core/rng.h"
+#include "epe/io/image.h"
+#include "epe/metrics/color_transfer.h"
+#include "epe/metrics/features.h"
+#include "epe/metrics/metrics.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace epe::test {
+namespace {
+
+int epe(const std::string& args, std::string* out = nullptr) {
+  return run_command(std::string(EPE_BINARY) + " " + args, out);
+}
+bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+double json_value(const std::string& json, const std::string& set, const std::string& key) {
+  const std::size_t s = json.find("\"" + set + "\": {");
+  EXPECT_NE(s, std::string::npos) << set;
+  std::smatch m;
+  const std::string rest = json.substr(s);
+  EXPECT_TRUE(std::regex_search(rest, m, std::regex("\"" + key + "\": ([-0-9.eE+]+)"))) << set << "." << key;
+  return m.empty() ? std::nan("") : std::stod(m[1]);
+}
+
+// A TorchScript "Inception" with NVlabs' signature: forward(img, return_features) -> [N, 8]
+// features (or [N, 2] logits), input in 0..255.
+void write_tiny_inception(const std::string& path) {
+  torch::jit::Module m("TinyInception");
+  m.register_parameter("w", torch::tensor({{1.0, 0.0, 0.0}, {0.0, 1.0, 0.0}, {0.0, 0.0, 1.0}, {0.5, 0.5, 0.0},
+                                           {0.0, 0.5, 0.5}, {0.5, 0.0, 0.5}, {-1.0, 1.0, 0.0}, {0.3, 0.3, 0.3}},
+                                          torch::kFloat32),
+                       false);
+  m.define(R"(
+    def forward(self, img, return_features: bool = False):
+        f = torch.matmul(img.mean([2, 3]) / 255.0, self.w.t())
+        f = torch.cat([f[:, :4], f[:, 4:] * img.std([2, 3]).mean(1, keepdim=True) / 64.0], 1)
+        if return_features:
+            return f
+        return f[:, :2]
+  )");
+  m.save(path);
+}
+
+TEST(Skvd, PairsByLabelAgreementAndGroupsByDominantClass) {
+  SkvdOptions o;
+  o.grid = 2;  // 4 cells
+  o.threshold = 0.5;
+  SkvdCrops real, fake;
+  const int d = 3;
+  auto add = [d](SkvdCrops& c, std::vector<std::uint8_t> grid, std::vector<float> f) {
+    c.grids.insert(c.grids.end(), grid.begin(), grid.end());
+    c.features.data.insert(c.features.data.end(), f.begin(), f.end());
+    c.features.d = d;
+    c.frame.push_back(static_cast<std::int32_t>(c.features.n));
+    ++c.features.n;
+  };
+  add(real, {1, 1, 2, 2}, {1, 0, 0});
+  add(real, {3, 3, 3, 3}, {0, 1, 0});
+  add(real, {1, 1, 1, 2}, {0, 0, 1});
+  add(fake, {1, 1, 2, 2}, {1, 0.1f, 0});    // -> real 0 (4 equal)
+  add(fake, {3, 3, 3, 9}, {0, 1, 0.2f});    // -> real 1 (3 of 4 > 0.5)
+  add(fake, {1, 1, 1, 1}, {0.3f, 0, 1});    // -> real 2 (3 of 4)
+  add(fake, {9, 9, 3, 9}, {1, 1, 1});       // best real 1 with 1 of 4: dropped
+  add(fake, {2, 1, 2, 1}, {0.5f, 0.5f, 0}); // best real 0 with 2 of 4 = 0.5: not > 0.5, dropped
+  const SkvdResult r = skvd(real, fake, o, 0);
+  EXPECT_EQ(r.candidates, 5);
+  EXPECT_EQ(r.pairs, 3);
+  EXPECT_NEAR(r.mean, mmd2_rows(fake.features, {0, 1, 2}, real.features, {0, 1, 2}), 1e-15);
+  EXPECT_EQ(r.std, 0.0);
+  // Dominant classes of the kept fake crops: 1 (ties 1/2 -> smaller id), 3, 1.
+  ASSERT_EQ(r.classes.size(), 2u);
+  EXPECT_EQ(r.classes[0].id, 1);
+  EXPECT_EQ(r.classes[0].pairs, 2);
+  EXPECT_NEAR(r.classes[0].value, mmd2_rows(fake.features, {0, 2}, real.features, {0, 2}), 1e-15);
+  EXPECT_EQ(r.classes[1].id, 3);
+  EXPECT_TRUE(std::isnan(r.classes[1].value));
+  // Fewer than 2 kept pairs is an error that says why.
+  o.threshold = 0.9;
+  EXPECT_NE(user_error_message([&] { skvd(real, fake, o, 0); }).find("only 1 of 5"), std::string::npos);
+}
+
+TEST(ColorTransfer, MatchesTheTargetLabStatistics) {
+  Rng rng(4);
+  cv::Mat img(40, 50, CV_32FC3);
+  for (int r = 0; r < img.rows; ++r)
+    for (int c = 0; c < img.cols; ++c)
+      img.at<cv::Vec3f>(r, c) = cv::Vec3f(0.3f + 0.2f * float(rng.uniform()), 0.4f + 0.1f * float(rng.uniform()),
+                                          0.5f + 0.2f * float(rng.uniform()));
+  LabStats t;
+  t.mean = {45.0, 4.0, -6.0};
+  t.std = {6.0, 3.0, 4.0};
+  const cv::Mat out = reinhard_transfer(img, t);
+  cv::Mat lab;
+  cv::cvtColor(out, lab, cv::COLOR_RGB2Lab);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(lab, mean, sd);
+  for (int k = 0; k < 3; ++k) {
+    // No clipping at these statistics; the float Lab -> RGB -> Lab round trip costs ~0.1.
+    EXPECT_NEAR(mean[k], t.mean[k], 0.2) << k;
+    EXPECT_NEAR(sd[k], t.std[k], 0.2) << k;
+  }
+}
+
+TEST(MetricsCli, ColourTransferMetricsCacheLpipsAndErrors) {
+  TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo";
+  ASSERT_EQ(epe("demo-data --out " + demo + " --images 6 --height 120 --width 200 --seed 4 --quiet", &out), 0) << out;
+  // Colour transfer: a list with the synthetic rows' labels and the new frames.
+  ASSERT_EQ(epe("baseline color-transfer --list " + demo + "/synthetic.csv --reference " + demo + "/real.csv --out " +
+                    dir / "ct",
+                &out),
+            0)
+      << out;
+  EXPECT_TRUE(has(out, "color-transfer: 6 frames")) << out;
+  const std::string ct = dir / "ct/synthetic-color-transfer.csv";
+  ASSERT_TRUE(fs::exists(ct));
+  EXPECT_TRUE(has(read_text(ct), "images/000005.png,")) << read_text(ct);
+  EXPECT_TRUE(has(read_text(ct), "robust_labels/0005.png")) << read_text(ct);
+  const LabStats real = lab_stats(demo + "/real.csv", 1), moved = lab_stats(ct, 1), syn = lab_stats(demo + "/synthetic.csv", 1);
+  EXPECT_LT(std::abs(moved.mean[0] - real.mean[0]), 0.25 * std::abs(syn.mean[0] - real.mean[0]) + 1.0);
+
+  write_tiny_inception(dir / "inception.pt");
+  const std::string common = " --real " + demo + "/real.csv --fake " + demo + "/synthetic.csv --fake " + ct +
+                             " --names input,ct --inception " + dir / "inception.pt" +
+                             " --kvd-size 64x96 --skvd-frame 120x200 --skvd-crops-per-frame 3 --kid-subsets 10"
+                             " --cache " + dir / "cache";
+  ASSERT_EQ(epe("metrics --metrics fid,kid,kvd,skvd --out " + dir / "m1" + common, &out), 0) << out;
+  EXPECT_TRUE(has(out, "feature cache: 0 hit, 6 computed")) << out;
+  EXPECT_TRUE(has(out, "WARNING: VGG-16 has RANDOM weights")) << out;
+  const std::string json = read_text(dir / "m1/metrics.json");
+  for (const char* set : {"input", "ct"})
+    for (const char* key : {"fid", "kid_mean", "kid_std", "kvd_mean", "kvd_std", "skvd_mean", "skvd_std", "skvd_pairs"})
+      EXPECT_TRUE(std::isfinite(json_value(json, set, key))) << set << " " << key << "\n" << json;
+  EXPECT_GE(json_value(json, "input", "fid"), 0.0);
+  EXPECT_GT(json_value(json, "input", "skvd_pairs"), 1.0);
+  EXPECT_TRUE(has(json, "\"crop_side\": 54")) << json;  // floor(sqrt(120 * 200 / 8))
+  const std::string md = read_text(dir / "m1/metrics.md");
+  EXPECT_TRUE(has(md, "| input | 6 |")) << md;
+  EXPECT_TRUE(has(md, "ct: KVD")) << md;
+  EXPECT_TRUE(has(md, "sKVD by dominant class")) << md;
+  // Second run: every feature set comes from the cache, with the same numbers.
+  ASSERT_EQ(epe("metrics --metrics fid,kid,kvd,skvd --out " + dir / "m2" + common, &out), 0) << out;
+  EXPECT_TRUE(has(out, "feature cache: 6 hit, 0 computed")) << out;
+  const std::string json2 = read_text(dir / "m2/metrics.json");
+  for (const char* key : {"fid", "kid_mean", "kvd_mean", "skvd_mean"})
+    EXPECT_EQ(json_value(json, "ct", key), json_value(json2, "ct", key)) << key;
+  // Existing output without --force.
+  EXPECT_EQ(epe("metrics --metrics kvd --out " + dir / "m1" + common, &out), 1);
+  EXPECT_TRUE(has(out, "--force")) << out;
+  // FID without an Inception; sKVD on a folder (no labels); an unknown metric.
+  EXPECT_EQ(epe("metrics --real " + demo + "/real.csv --fake " + ct + " --metrics fid --out " + dir / "e", &out), 1);
+  EXPECT_TRUE(has(out, "--inception")) << out;
+  EXPECT_EQ(epe("metrics --real " + demo + "/real/images --fake " + ct + " --metrics skvd --skvd-frame 120x200 --out " +
+                    dir / "e",
+                &out),
+            1);
+  EXPECT_TRUE(has(out, "robust labels")) << out;
+  EXPECT_EQ(epe("metrics --real " + demo + "/real.csv --fake " + ct + " --metrics fid,bogus --out " + dir / "e", &out), 1);
+  EXPECT_TRUE(has(out, "bogus")) << out;
+  EXPECT_FALSE(fs::exists(dir / "e"));
+
+  // LPIPS: an image against itself is 0; two lists row by row; mismatched lists are an error.
+  const std::string img0 = demo + "/synthetic/images/0000.png";
+  ASSERT_EQ(epe("lpips " + img0 + " " + img0, &out), 0) << out;
+  EXPECT_TRUE(has(out, "0.000000")) << out;
+  ASSERT_EQ(epe("lpips " + demo + "/synthetic.csv " + ct + " --out " + dir / "lp.csv", &out), 0) << out;
+  EXPECT_TRUE(has(out, "lpips: 6 pairs")) << out;
+  const std::string lp = read_text(dir / "lp.csv");
+  EXPECT_EQ(std::count(lp.begin(), lp.end(), '\n'), 7);
+  write_text(dir / "ct/short.csv", read_text(ct).substr(0, read_text(ct).find('\n') + 1));
+  EXPECT_EQ(epe("lpips " + demo + "/synthetic.csv " + dir / "ct/short.csv", &out), 1);
+  EXPECT_TRUE(has(out, "row by row")) << out;
+}
+
+TEST(Features, CacheKeyFollowsTheImagesAndTheExtractor) {
+  TempDir dir;
+  fs::create_directories(dir / "imgs");
+  for (int i = 0; i < 3; ++i) {
+    cv::Mat m(40, 60, CV_32FC3, cv::Scalar(0.1 * i, 0.5, 0.9 - 0.2 * i));
+    write_png(dir / cat("imgs/", i, ".png"), m);
+  }
+  ImageSet set = read_image_set(dir / "imgs");
+  ASSERT_EQ(set.images.size(), 3u);
+  ExtractorOptions o;
+  o.vgg_size = "32x32";
+  o.vgg_tap = "relu2_2";
+  auto ex = make_vgg_extractor(o);
+  bool hit = true;
+  const FeatureMatrix a = cached_features(*ex, set, dir / "cache", &hit);
+  EXPECT_FALSE(hit);
+  EXPECT_EQ(a.n, 3);
+  EXPECT_EQ(a.d, 128);
+  const FeatureMatrix b = cached_features(*ex, set, dir / "cache", &hit);
+  EXPECT_TRUE(hit);
+  EXPECT_EQ(a.data, b.data);
+  // Another tap: another key.
+  o.vgg_tap = "relu1_2";
+  auto ex2 = make_vgg_extractor(o);
+  cached_features(*ex2, set, dir / "cache", &hit);
+  EXPECT_FALSE(hit);
+  // A changed image: another checksum.
+  write_png(dir / "imgs/1.png", cv::Mat(40, 60, CV_32FC3, cv::Scalar(0.7, 0.2, 0.1)));
+  fs::last_write_time(dir / "imgs/1.png", fs::last_write_time(dir / "imgs/1.png") + std::chrono::seconds(5));
+  const ImageSet changed = read_image_set(dir / "imgs");
+  EXPECT_NE(changed.checksum, set.checksum);
+  const FeatureMatrix c = cached_features(*ex, changed, dir / "cache", &hit);
+  EXPECT_FALSE(hit);
+  EXPECT_NE(c.data, a.data);
+}
+
+}  // namespace
+}  // namespace epe::test
