@@ -61,6 +61,15 @@ step "layout analysis: where classes sit in both sets, and how well matching ali
 "$EPE" layout --list "$OUT/data/synthetic.csv" --list "$OUT/data/real.csv" \
   --names synthetic,real --matches "$OUT/match/match.h5" --out "$OUT/layout" --force
 
+step "colour-transfer baseline (Reinhard) of the synthetic set"
+"$EPE" baseline color-transfer --list "$OUT/data/synthetic.csv" --reference "$OUT/data/real.csv" \
+  --out "$OUT/color-transfer" --force
+
+step "realism metrics: synthetic and colour-transferred frames against the real set"
+"$EPE" metrics --config "$EPE_ROOT/pipelines/metrics.ini" --real "$OUT/data/real.csv" \
+  --fake "$OUT/data/synthetic.csv" --fake "$OUT/color-transfer/synthetic-color-transfer.csv" \
+  --names synthetic,color-transfer --cache "$OUT/metrics-cache" --out "$OUT/metrics" --force "${VGG_ARGS[@]}"
+
 step "export for the reference implementation"
 "$EPE" export "$OUT/match/match.h5" --format epe --out "$OUT/match" --force
 
@@ -71,4 +80,5 @@ echo "  robust labels (demo segmenter): $OUT/segment/synthetic/synthetic.csv, $O
 echo "  crops: $OUT/crops/synthetic.h5, $OUT/crops/real.h5   (epe info FILE describes them)"
 echo "  match: $OUT/match/match.h5, matches.png (pairs per cosine band), density.png (sampling density),"
 echo "         matched_crops.csv + crop_weights.npz (for the reference's training code)"
+echo "  metrics: $OUT/metrics/metrics.md (KVD, sKVD of synthetic and colour transfer vs real)"
 echo "  layout: $OUT/layout/report.md (comparison.json, pictures; notebooks/layout.ipynb draws it)"
