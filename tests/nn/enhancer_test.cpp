@@ -1,0 +1,119 @@
+// The enhancer's networks: the reference's exact parameter counts, output shapes on frames of
+// several sizes, configuration round trips and errors.
+
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "epe/nn/discriminator.h"
+#include "epe/nn/generator.h"
+#include "epe/nn/vgg16.h"
+#include "test_util.h"
+
+namespace epe::test {
+namespace {
+
+using nn::DiscriminatorConfig;
+using nn::GeneratorConfig;
+
+std::shared_ptr<nn::Vgg16> frozen_vgg() {
+  nn::Vgg16Options o;
+  o.padding = nn::Padding::replicate;
+  return std::make_shared<nn::Vgg16>(o);
+}
+
+TEST(Generator, PaperPresetHasTheReferenceParameterCount) {
+  torch::manual_seed(0);
+  nn::Generator g(GeneratorConfig::preset("paper"));
+  EXPECT_EQ(g.parameter_count(), 44736691);
+}
+
+TEST(Discriminator, PaperPresetHasTheReferenceParameterCount) {
+  nn::Discriminator d(DiscriminatorConfig::preset("paper"), frozen_vgg());
+  EXPECT_EQ(nn::count_parameters(d), 27578634);  // VGG-16 not included (frozen, not registered)
+  EXPECT_EQ(d.count(), 10);
+}
+
+TEST(Generator, OutputShapesAndRangeForSeveralFrameSizes) {
+  torch::manual_seed(1);
+  const GeneratorConfig c = GeneratorConfig::preset("tiny");
+  nn::Generator g(c);
+  torch::NoGradGuard no_grad;
+  for (auto [h, w] : std::vector<std::pair<int, int>>{{32, 32}, {37, 53}, {64, 48}, {21, 90}}) {
+    const at::Tensor x = torch::rand({2, 3, h, w});
+    const at::Tensor gb = torch::randn({2, c.gbuffer_channels, h, w});
+    const at::Tensor cls = torch::softmax(torch::randn({2, c.num_classes, h, w}), 1);
+    const at::Tensor y = g.forward(x, gb, cls);
+    EXPECT_EQ(y.sizes(), x.sizes()) << h << "x" << w;
+    EXPECT_GT(y.min().item<float>(), 0.f);
+    EXPECT_LT(y.max().item<float>(), 1.f);
+  }
+  // Every ablation variant builds and keeps the shape; 3 stages too.
+  for (const char* enc : {"encoder", "spade", "concat", "none"})
+    for (const char* norm : {"rad", "spade", "default"}) {
+      GeneratorConfig v = c;
+      v.encoder_type = enc;
+      v.gbuffer_norm = norm;
+      v.num_stages = 3;
+      if ((v.encoder_type == "concat" || v.encoder_type == "none") && v.gbuffer_norm != "default") {
+        EXPECT_NE(user_error_message([&] { v.check(); }).find("needs G-buffer features"), std::string::npos);
+        continue;
+      }
+      nn::Generator gv(v);
+      const at::Tensor x = torch::rand({1, 3, 29, 35});
+      EXPECT_EQ(gv.forward(x, torch::randn({1, v.gbuffer_channels, 29, 35}), torch::ones({1, v.num_classes, 29, 35}))
+                    .sizes(),
+                x.sizes())
+          << enc << " " << norm;
+    }
+}
+
+TEST(Generator, PaperPresetRunsOnASmallFrame) {
+  torch::manual_seed(2);
+  nn::Generator g(GeneratorConfig::preset("paper"));
+  torch::NoGradGuard no_grad;
+  const at::Tensor x = torch::rand({1, 3, 40, 56});
+  const at::Tensor y = g.forward(x, torch::randn({1, 32, 40, 56}), torch::ones({1, 12, 40, 56}) / 12);
+  EXPECT_EQ(y.sizes(), x.sizes());
+}
+
+TEST(Generator, ConfigRoundTripsAndErrorsAreClear) {
+  GeneratorConfig c = GeneratorConfig::preset("tiny");
+  c.encoder_type = "spade";
+  EXPECT_EQ(GeneratorConfig::from_ini(c.to_ini()), c);
+  EXPECT_NE(user_error_message([] { GeneratorConfig::preset("huge"); }).find("huge"), std::string::npos);
+  nn::Generator g(GeneratorConfig::preset("tiny"));
+  const at::Tensor x = torch::rand({1, 3, 16, 16});
+  // Missing G-buffer channels: a clear error.
+  EXPECT_NE(user_error_message([&] { g.forward(x, torch::zeros({1, 7, 16, 16}), torch::zeros({1, 12, 16, 16})); })
+                .find("G-buffers must be [N, 32, H, W]"),
+            std::string::npos);
+}
+
+TEST(Discriminator, MapsPerTapAndPatchGan) {
+  torch::manual_seed(3);
+  auto vgg = frozen_vgg();
+  nn::Discriminator d(DiscriminatorConfig::preset("tiny"), vgg);
+  const at::Tensor x = torch::rand({2, 3, 64, 64}).requires_grad_(true);
+  const at::Tensor labels = torch::randint(0, 194, {2, 64, 64}, torch::kInt64);
+  const auto maps = d.forward(x, labels, false);
+  ASSERT_EQ(maps.size(), 10u);
+  for (const auto& m : maps) {
+    EXPECT_EQ(m.size(0), 2);
+    EXPECT_EQ(m.size(1), 1);
+  }
+  // relu1_1's discriminator has 2 stride-2 layers in the tiny preset (64 -> 16).
+  EXPECT_EQ(maps[0].size(2), 16);
+  // Gradients reach the image unless fix_input.
+  maps[9].sum().backward();
+  EXPECT_GT(x.grad().abs().sum().item<double>(), 0.0);
+  const auto fixed = d.forward(x, labels, true);
+  EXPECT_FALSE(fixed[0].grad_fn() == nullptr);  // the discriminator itself still has gradients
+  DiscriminatorConfig p = DiscriminatorConfig::preset("tiny");
+  p.type = "patchgan";
+  nn::Discriminator pg(p, nullptr);
+  EXPECT_EQ(pg.forward(x, labels, false).size(), 3u);
+}
+
+}  // namespace
+}  // namespace epe::test
