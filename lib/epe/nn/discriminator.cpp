@@ -161,14 +161,16 @@ Discriminator::Discriminator(const DiscriminatorConfig& config, std::shared_ptr<
 
 int Discriminator::count() const { return static_cast<int>(discs_.size()); }
 
-std::vector<at::Tensor> Discriminator::forward(const at::Tensor& image, const at::Tensor& labels, bool fix_input) {
+std::vector<at::Tensor> Discriminator::forward(const at::Tensor& image, const at::Tensor& labels, bool fix_input,
+                                               const std::vector<bool>* run) {
   std::vector<at::Tensor> out;
+  auto runs = [run](std::size_t i) { return run == nullptr || (i < run->size() && (*run)[i]); };
   if (config_.type == "patchgan") {
     at::Tensor x = fix_input ? image.detach() : image;
     x = 2 * x - 1;
     for (std::size_t s = 0; s < discs_.size(); ++s) {
       if (s > 0) x = torch::avg_pool2d(x, 2, 2, 0, false, false);
-      out.push_back(std::dynamic_pointer_cast<PatchImpl>(discs_[s])->forward(x));
+      out.push_back(runs(s) ? std::dynamic_pointer_cast<PatchImpl>(discs_[s])->forward(x) : at::Tensor());
     }
     return out;
   }
@@ -183,7 +185,8 @@ std::vector<at::Tensor> Discriminator::forward(const at::Tensor& image, const at
   } else {
     feats = vgg_->forward(x, taps);
   }
-  for (int i = 0; i < 10; ++i) out.push_back(std::dynamic_pointer_cast<ProjectionImpl>(discs_[i])->forward(feats[i], labels));
+  for (std::size_t i = 0; i < 10; ++i)
+    out.push_back(runs(i) ? std::dynamic_pointer_cast<ProjectionImpl>(discs_[i])->forward(feats[i], labels) : at::Tensor());
   return out;
 }
 

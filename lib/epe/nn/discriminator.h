@@ -41,7 +41,9 @@ class Discriminator : public torch::nn::Module {
   Discriminator(const DiscriminatorConfig& config, std::shared_ptr<Vgg16> vgg);
   // image [N, 3, H, W] in [0, 1]; labels [N, H, W] int64 robust label ids (< num_classes).
   // fix_input: no gradient into the image / VGG features (the discriminator's fake pass).
-  std::vector<at::Tensor> forward(const at::Tensor& image, const at::Tensor& labels, bool fix_input);
+  // run: which discriminators to evaluate (null: all); the others' maps are undefined tensors.
+  std::vector<at::Tensor> forward(const at::Tensor& image, const at::Tensor& labels, bool fix_input,
+                                  const std::vector<bool>* run = nullptr);
   int count() const;  // number of discriminators (maps returned)
   const DiscriminatorConfig& config() const { return config_; }
 

@@ -1,0 +1,70 @@
+#pragma once
+// Training data of the enhancer (DESIGN §5.8): pairs of a synthetic crop (image, G-buffers,
+// material class maps from its GT labels, robust labels) and a real crop (image, robust labels),
+// drawn
+//   matched      from a match store's pairs, with its sampling weights (uniformly before
+//                `epe weights`) — the crops the store was built from
+//   independent  a random crop of a random frame on each side
+// Batch `step` is a pure function of (seed, step, rollbacks), so a resumed run sees the same
+// batches as an uninterrupted one. Frames are decoded on a thread pool.
+
+#include <ATen/core/Tensor.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace epe {
+
+struct TrainDataOptions {
+  std::string synthetic;           // synthetic list: image, robust labels, G-buffers, GT labels
+  std::string real;                // real list: image, robust labels
+  std::string matches;             // match store of synthetic against real crops (matched sampling)
+  std::string sampling = "matched";  // matched | independent
+  int crop = 196;                  // crop side of independent sampling
+  int resize = 0;                  // > 0: both crops resized to resize x resize (cheaper CPU runs)
+  std::string materials;           // GT id -> material table; default <data>/materials/cityscapes-34_to_material.tsv
+  int batch = 1;
+  int threads = 0;
+  std::uint64_t seed = 0;
+  void check() const;
+};
+
+struct TrainBatch {
+  at::Tensor syn_image;    // [B, 3, h, w] in [0, 1]
+  at::Tensor gbuffers;     // [B, G, h, w]
+  at::Tensor classes;      // [B, K, h, w] one-hot material maps
+  at::Tensor syn_labels;   // [B, h, w] int64 robust labels
+  at::Tensor real_image;   // [B, 3, h, w]
+  at::Tensor real_labels;  // [B, h, w] int64
+};
+
+// A material table: GT id (0..255) -> material index; names of the materials.
+struct MaterialTable {
+  std::vector<int> of_id;  // 256 entries
+  std::vector<std::string> names;
+  static MaterialTable read(const std::string& path);  // UserError naming the file and line
+};
+
+// <data>/materials/cityscapes-34_to_material.tsv
+std::string default_material_table();
+
+class TrainData {
+ public:
+  // Checks everything a training run needs before it starts: lists, match store and its crop
+  // stores (frames must be rows of the lists), G-buffer channel count == gbuffer_channels (a
+  // clear error naming the file otherwise), material count == num_classes.
+  TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_classes);
+  ~TrainData();
+  TrainBatch get(std::int64_t step, std::int64_t rollbacks = 0) const;
+  std::string summary() const;
+  std::int64_t pairs() const;  // match-store pairs (0 for independent sampling)
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace epe

@@ -1,0 +1,601 @@
+#include "epe/train/train.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <opencv2/core.hpp>
+#include <sstream>
+
+#include "epe/core/atomic_file.h"
+#include "epe/core/error.h"
+#include "epe/core/log.h"
+#include "epe/core/rng.h"
+#include "epe/io/file_list.h"
+#include "epe/io/gbuffers.h"
+#include "epe/io/image.h"
+#include "epe/io/labels.h"
+#include "epe/nn/device.h"
+#include "epe/nn/lpips.h"
+#include "epe/nn/vgg16.h"
+
+namespace fs = std::filesystem;
+
+namespace epe {
+
+void TrainOptions::check() const {
+  generator.check();
+  discriminator.check();
+  data.check();
+  EPE_CHECK(gan_loss == "ls" || gan_loss == "ns" || gan_loss == "hinge", "option --gan-loss: '", gan_loss,
+            "' is not ls, ns or hinge");
+  EPE_CHECK(steps >= 1, "option --steps must be >= 1");
+  EPE_CHECK(lr_g > 0 && lr_d > 0, "learning rates must be > 0");
+  EPE_CHECK(lr_step_g >= 1 && lr_step_d >= 1 && lr_gamma > 0, "learning-rate schedule: steps >= 1 and gamma > 0");
+  EPE_CHECK(log_every >= 1 && sample_every >= 0 && checkpoint_every >= 1 && validate_every >= 0,
+            "--log-every, --checkpoint-every must be >= 1; --sample-every, --validate-every >= 0");
+  EPE_CHECK(validate_every == 0 || !validate.empty(), "--validate-every needs --validate LIST");
+  EPE_CHECK(max_bad_steps >= 1, "option --max-bad-steps must be >= 1");
+  EPE_CHECK(!out.empty() || dry_run, "option --out is required");
+  EPE_CHECK(discriminator.num_classes == 194 || discriminator.type == "patchgan",
+            "the discriminator's label embedding must have 194 classes (MSeg universal ids)");
+}
+
+namespace {
+
+// The reference's adaptive backprop controller (one per discriminator).
+struct Controller {
+  double p = 1.01, sum = 0;
+  std::int64_t step = 1, wait = 10, count = 0;
+  void tune(double accuracy, double target) {
+    sum += accuracy;
+    ++count;
+    if (count > wait - 1) {
+      const double r = sum / double(count);
+      step = std::clamp<std::int64_t>(step + (r > target ? 1 : -1), 0, 1000);
+      sum = 0;
+      count = 0;
+      wait = step;
+    }
+    p = 1.0 / (1.0 + double(step));
+  }
+};
+
+at::Tensor gen_loss(const std::string& kind, const at::Tensor& d) {
+  if (kind == "ls") return (1 - d).pow(2).mean();
+  if (kind == "ns") return torch::softplus(-d).mean();
+  return -d.mean();
+}
+at::Tensor real_loss(const std::string& kind, const at::Tensor& d) {
+  if (kind == "ls") return (1 - d).pow(2).mean();
+  if (kind == "ns") return torch::softplus(-d).mean();
+  return torch::relu(1 - d).mean();
+}
+at::Tensor fake_loss(const std::string& kind, const at::Tensor& d) {
+  if (kind == "ls") return d.pow(2).mean();
+  if (kind == "ns") return torch::softplus(d).mean();
+  return torch::relu(1 + d).mean();
+}
+
+void set_requires_grad(torch::nn::Module& m, bool on) {
+  for (auto& p : m.parameters()) p.set_requires_grad(on);
+}
+
+bool grads_finite(torch::nn::Module& m) {
+  for (const auto& p : m.parameters())
+    if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) return false;
+  return true;
+}
+
+// Zero gradients for every parameter, defined ones included: Adam then updates parameters of
+// discriminators that did not run (momentum, weight decay) exactly as after a resume, and as the
+// reference does (zero_grad keeps zero tensors).
+void zero_grads(torch::nn::Module& m) {
+  for (auto& p : m.parameters()) {
+    if (p.grad().defined())
+      p.mutable_grad().zero_();
+    else
+      p.mutable_grad() = torch::zeros_like(p);
+  }
+}
+
+void set_lr(torch::optim::Adam& opt, double lr) {
+  for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+}
+
+std::string step_name(std::int64_t step) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "step_%07lld.pt", static_cast<long long>(step));
+  return buf;
+}
+
+struct Nets {
+  std::shared_ptr<nn::Generator> g;
+  std::shared_ptr<nn::Vgg16> vgg;  // frozen, replicate padding (discriminator)
+  std::shared_ptr<nn::Discriminator> d;
+  std::shared_ptr<nn::Lpips> lpips;
+  std::unique_ptr<torch::optim::Adam> opt_g, opt_d;
+};
+
+struct State {
+  std::int64_t step = 0, rollbacks = 0, g_steps = 0, d_steps = 0;
+  std::vector<Controller> ctl;
+};
+
+void save_checkpoint(const std::string& path, const Nets& n, const State& s, const TrainOptions& o) {
+  torch::serialize::OutputArchive a, ag, ad, aog, aod;
+  n.g->save(ag);
+  n.d->save(ad);
+  n.opt_g->save(aog);
+  n.opt_d->save(aod);
+  a.write("generator", ag);
+  a.write("discriminator", ad);
+  a.write("opt_g", aog);
+  a.write("opt_d", aod);
+  a.write("epe_format", c10::IValue(std::string("epe-checkpoint-1")));
+  a.write("generator_config", c10::IValue(o.generator.to_ini()));
+  a.write("discriminator_config", c10::IValue(o.discriminator.to_ini()));
+  a.write("gan_loss", c10::IValue(o.gan_loss));
+  a.write("vgg", c10::IValue(n.vgg->provenance()));
+  torch::Tensor st = torch::tensor({s.step, s.rollbacks, s.g_steps, s.d_steps}, torch::kInt64);
+  a.write("state", st);
+  std::vector<double> c;
+  for (const auto& x : s.ctl) c.insert(c.end(), {x.p, x.sum, double(x.step), double(x.wait), double(x.count)});
+  a.write("controller", torch::tensor(c, torch::kFloat64));
+  AtomicFile f(path);
+  a.save_to(f.temp_path());
+  f.commit();
+}
+
+torch::serialize::InputArchive open_checkpoint(const std::string& path) {
+  torch::serialize::InputArchive a;
+  try {
+    a.load_from(path);
+    c10::IValue v;
+    EPE_CHECK(a.try_read("epe_format", v) && v.isString() && v.toStringRef() == "epe-checkpoint-1", "");
+  } catch (const std::exception&) {
+    throw UserError(cat("'", path, "' is not an epe checkpoint (or it is damaged)"));
+  }
+  return a;
+}
+
+std::string read_string(torch::serialize::InputArchive& a, const char* key) {
+  c10::IValue v;
+  a.read(key, v);
+  return v.toStringRef();
+}
+
+void load_checkpoint(const std::string& path, Nets& n, State& s, const TrainOptions& o) {
+  torch::serialize::InputArchive a = open_checkpoint(path);
+  const std::string gc = read_string(a, "generator_config"), dc = read_string(a, "discriminator_config");
+  EPE_CHECK(gc == o.generator.to_ini() && dc == o.discriminator.to_ini(), "checkpoint '", path,
+            "' was made with another configuration:\n  its generator: ", nn::GeneratorConfig::from_ini(gc).describe(),
+            "\n  this run's:    ", o.generator.describe(), "\n  (its discriminator: ", dc.size(), " bytes of settings",
+            dc == o.discriminator.to_ini() ? ", the same" : ", different", ")");
+  torch::serialize::InputArchive ag, ad, aog, aod;
+  a.read("generator", ag);
+  a.read("discriminator", ad);
+  a.read("opt_g", aog);
+  a.read("opt_d", aod);
+  n.g->load(ag);
+  n.d->load(ad);
+  n.opt_g->load(aog);
+  n.opt_d->load(aod);
+  torch::Tensor st, c;
+  a.read("state", st);
+  a.read("controller", c);
+  s.step = st[0].item<std::int64_t>();
+  s.rollbacks = st[1].item<std::int64_t>();
+  s.g_steps = st[2].item<std::int64_t>();
+  s.d_steps = st[3].item<std::int64_t>();
+  const auto* cp = c.data_ptr<double>();
+  EPE_CHECK(c.numel() == static_cast<std::int64_t>(5 * s.ctl.size()), "checkpoint '", path,
+            "' has controller state for another number of discriminators");
+  for (std::size_t i = 0; i < s.ctl.size(); ++i) {
+    s.ctl[i].p = cp[5 * i];
+    s.ctl[i].sum = cp[5 * i + 1];
+    s.ctl[i].step = static_cast<std::int64_t>(cp[5 * i + 2]);
+    s.ctl[i].wait = static_cast<std::int64_t>(cp[5 * i + 3]);
+    s.ctl[i].count = static_cast<std::int64_t>(cp[5 * i + 4]);
+  }
+}
+
+cv::Mat to_mat(const at::Tensor& chw) {  // [3, h, w] -> CV_32FC3
+  const at::Tensor t = chw.detach().to(torch::kCPU, torch::kFloat32).permute({1, 2, 0}).contiguous();
+  return cv::Mat(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_32FC3, const_cast<float*>(t.data_ptr<float>()))
+      .clone();
+}
+
+std::string csv_header(int discs) {
+  std::string h = "step,kind,seconds,lr_g,lr_d,g_gan,g_lpips,g_total,d_fake,d_real,d_r1,d_total,ran";
+  for (int i = 0; i < discs; ++i) h += cat(",p", i);
+  return h + "\n";
+}
+
+}  // namespace
+
+std::string resolve_checkpoint(const std::string& path) {
+  if (fs::is_directory(path)) {
+    const fs::path latest = fs::path(path) / "checkpoints" / "latest";
+    std::ifstream in(latest);
+    EPE_CHECK(in, "'", path, "' has no checkpoints/latest (not a training run folder, or no checkpoint yet)");
+    std::string name;
+    std::getline(in, name);
+    return (fs::path(path) / "checkpoints" / name).string();
+  }
+  EPE_CHECK(fs::exists(path), "checkpoint '", path, "' does not exist");
+  return path;
+}
+
+TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) {
+  TrainOptions o = options;
+  if (o.generator.gbuffer_channels <= 0 || o.generator.num_classes <= 0) {
+    const FileList syn = read_file_list(o.data.synthetic, DatasetKind::synthetic);
+    if (o.generator.gbuffer_channels <= 0) {
+      EPE_CHECK(!syn.rows[0].gbuffers().empty(), at_line(syn.path, syn.rows[0].line, "no G-buffers in this row"));
+      o.generator.gbuffer_channels = probe_gbuffers(syn.rows[0].gbuffers()).channels;
+    }
+    if (o.generator.num_classes <= 0)
+      o.generator.num_classes = static_cast<int>(
+          MaterialTable::read(o.data.materials.empty() ? default_material_table() : o.data.materials).names.size());
+  }
+  o.check();
+  const auto t_start = std::chrono::steady_clock::now();
+  auto say = [log](const std::string& s) {
+    if (log) log(s);
+  };
+  const c10::Device dev = nn::parse_device(o.device);
+  const c10::ScalarType precision = nn::parse_precision(o.precision, dev);
+  TrainResult r;
+  // Data first: every input problem is reported before a network is built or a step runs.
+  TrainData data(o.data, o.generator.gbuffer_channels, o.generator.num_classes);
+  r.data_summary = data.summary();
+
+  torch::manual_seed(o.seed);
+  Nets n;
+  n.g = std::make_shared<nn::Generator>(o.generator);
+  nn::Vgg16Options vo;
+  vo.weights = o.vgg;
+  vo.seed = o.seed;
+  vo.padding = nn::Padding::replicate;
+  n.vgg = std::make_shared<nn::Vgg16>(vo);
+  n.d = std::make_shared<nn::Discriminator>(o.discriminator, n.vgg);
+  nn::LpipsOptions lo;
+  lo.vgg = o.vgg;
+  lo.lin = o.lpips_lin;
+  lo.seed = o.seed;
+  n.lpips = std::make_shared<nn::Lpips>(lo);
+  r.generator_parameters = n.g->parameter_count();
+  r.discriminator_parameters = nn::count_parameters(*n.d);
+  if (o.dry_run) return r;
+
+  n.g->to(dev);
+  n.vgg->to(dev);
+  n.d->to(dev);
+  n.lpips->to(dev);
+  auto adam = [&](torch::nn::Module& m, double lr) {
+    return std::make_unique<torch::optim::Adam>(
+        m.parameters(), torch::optim::AdamOptions(lr).betas({o.beta1, o.beta2}).weight_decay(o.weight_decay));
+  };
+  n.opt_g = adam(*n.g, o.lr_g);
+  n.opt_d = adam(*n.d, o.lr_d);
+  State s;
+  s.ctl.resize(static_cast<std::size_t>(n.d->count()));
+
+  const fs::path out(o.out), ckdir = out / "checkpoints";
+  const std::string log_path = (out / "log.csv").string();
+  if (o.resume) {
+    const std::string ck = resolve_checkpoint(o.out);
+    load_checkpoint(ck, n, s, o);
+    say(cat("resumed from ", ck, " at step ", s.step));
+    // Keep the log rows before the resumed step.
+    std::ifstream in(log_path);
+    std::string line, kept;
+    while (std::getline(in, line)) {
+      if (kept.empty()) {
+        kept = line + "\n";
+        continue;
+      }
+      if (std::atoll(line.c_str()) < s.step) kept += line + "\n";
+    }
+    write_file_atomic(log_path, kept.empty() ? csv_header(n.d->count()) : kept);
+  } else {
+    if (fs::exists(out)) {
+      EPE_CHECK(o.force, "run folder '", o.out, "' exists; pass --resume to continue it or --force to start over");
+      fs::remove_all(out);
+    }
+    fs::create_directories(ckdir);
+    fs::create_directories(out / "samples");
+    write_file_atomic((out / "train.ini").string(), o.options_ini);
+    write_file_atomic(log_path, csv_header(n.d->count()));
+    save_checkpoint((ckdir / step_name(0)).string(), n, s, o);
+    write_file_atomic((ckdir / "latest").string(), step_name(0) + "\n");
+  }
+  std::string last_ck = resolve_checkpoint(o.out);
+  std::ofstream csv(log_path, std::ios::app);
+  r.first_step = s.step;
+  int bad_in_a_row = 0;
+  const bool autocast = dev.is_cuda() && precision != torch::kFloat32;
+  if (autocast) {
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(precision);
+  }
+  const double th = o.gan_loss == "ls" ? 0.5 : 0.0;
+  while (s.step < o.steps) {
+    const auto t0 = std::chrono::steady_clock::now();
+    TrainBatch b = data.get(s.step, s.rollbacks);
+    for (at::Tensor* t : {&b.syn_image, &b.gbuffers, &b.classes, &b.syn_labels, &b.real_image, &b.real_labels})
+      *t = t->to(dev);
+    StepRecord rec;
+    rec.step = s.step;
+    const bool gen_step = s.step % 2 == 1;
+    bool ok = true;
+    if (gen_step) {
+      rec.kind = "gen";
+      set_requires_grad(*n.d, false);
+      set_requires_grad(*n.g, true);
+      zero_grads(*n.g);
+      const at::Tensor enhanced = n.g->forward(b.syn_image, b.gbuffers, b.classes);
+      at::Tensor gan = torch::zeros({}, enhanced.options());
+      for (const auto& m : n.d->forward(enhanced, b.syn_labels, false)) gan = gan + gen_loss(o.gan_loss, m.to(torch::kFloat32));
+      const at::Tensor lp = o.lpips_weight * n.lpips->forward(b.syn_image, enhanced).mean();
+      const at::Tensor total = gan + lp;
+      rec.g_gan = gan.item<double>();
+      rec.g_lpips = lp.item<double>();
+      rec.g_total = total.item<double>();
+      ok = std::isfinite(rec.g_total);
+      if (ok) {
+        total.backward();
+        ok = grads_finite(*n.g);
+      }
+      if (ok) {
+        if (o.clip > 0) torch::nn::utils::clip_grad_norm_(n.g->parameters(), o.clip, std::numeric_limits<double>::infinity());
+        set_lr(*n.opt_g, o.lr_g * std::pow(o.lr_gamma, double(s.g_steps / o.lr_step_g)));
+        n.opt_g->step();
+        ++s.g_steps;
+      }
+    } else {
+      rec.kind = "disc";
+      Rng rng(o.seed ^ 0xD15C0000ULL, static_cast<std::uint64_t>(s.step) * 1000 + static_cast<std::uint64_t>(s.rollbacks));
+      std::vector<bool> run(s.ctl.size());
+      for (std::size_t i = 0; i < run.size(); ++i) {
+        const double u = rng.uniform();
+        run[i] = o.controller_target < 0 || u < s.ctl[i].p;
+        if (run[i]) rec.ran.push_back(static_cast<int>(i));
+      }
+      if (rec.ran.empty()) {
+        rec.kind = "skip";
+      } else {
+        set_requires_grad(*n.d, true);
+        set_requires_grad(*n.g, false);
+        zero_grads(*n.d);
+        at::Tensor enhanced;
+        {
+          torch::NoGradGuard no_grad;
+          enhanced = n.g->forward(b.syn_image, b.gbuffers, b.classes);
+        }
+        const auto fake = n.d->forward(enhanced, b.syn_labels, true, &run);
+        const at::Tensor real_img = b.real_image.detach().clone().requires_grad_(true);
+        const auto real = n.d->forward(real_img, b.real_labels, false, &run);
+        at::Tensor lf = torch::zeros({}, enhanced.options()), lr = torch::zeros({}, enhanced.options());
+        for (int i : rec.ran) {
+          lf = lf + fake_loss(o.gan_loss, fake[i].to(torch::kFloat32));
+          lr = lr + real_loss(o.gan_loss, real[i].to(torch::kFloat32));
+        }
+        at::Tensor r1 = torch::zeros({}, enhanced.options());
+        if (o.r1_weight > 0) {
+          const at::Tensor g = torch::autograd::grad({lr}, {real_img}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+          r1 = g.pow(2).flatten(1).sum(1).mean();
+        }
+        const at::Tensor total = lf + lr + o.r1_weight * r1;
+        rec.d_fake = lf.item<double>();
+        rec.d_real = lr.item<double>();
+        rec.d_r1 = r1.item<double>();
+        rec.d_total = total.item<double>();
+        ok = std::isfinite(rec.d_total);
+        if (ok) {
+          total.backward();
+          ok = grads_finite(*n.d);
+        }
+        if (ok) {
+          if (o.clip > 0)
+            torch::nn::utils::clip_grad_norm_(n.d->parameters(), o.clip, std::numeric_limits<double>::infinity());
+          set_lr(*n.opt_d, o.lr_d * std::pow(o.lr_gamma, double(s.d_steps / o.lr_step_d)));
+          n.opt_d->step();
+          ++s.d_steps;
+          if (o.controller_target >= 0)
+            for (int i : rec.ran) {
+              const at::Tensor correct = torch::cat({(fake[i].detach() < th).flatten(), (real[i].detach() > th).flatten()});
+              s.ctl[static_cast<std::size_t>(i)].tune(correct.to(torch::kFloat64).mean().item<double>(), o.controller_target);
+            }
+        }
+      }
+    }
+    if (!ok) {
+      rec.kind = "bad";
+      ++r.bad_steps;
+      n.opt_g->zero_grad();
+      n.opt_d->zero_grad();
+      ++bad_in_a_row;
+      say(cat("step ", s.step, ": non-finite ", gen_step ? "generator" : "discriminator", " loss or gradient; step skipped (",
+              bad_in_a_row, " in a row)"));
+    } else {
+      bad_in_a_row = 0;
+    }
+    for (const auto& c : s.ctl) rec.run_probability.push_back(std::min(1.0, c.p));
+    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    {
+      std::string ran;
+      for (int i : rec.ran) ran += (ran.empty() ? "" : " ") + std::to_string(i);
+      char buf[512];
+      std::snprintf(buf, sizeof buf, "%lld,%s,%.4f,%.6g,%.6g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%s",
+                    static_cast<long long>(rec.step), rec.kind.c_str(), rec.seconds,
+                    o.lr_g * std::pow(o.lr_gamma, double(s.g_steps / o.lr_step_g)),
+                    o.lr_d * std::pow(o.lr_gamma, double(s.d_steps / o.lr_step_d)), rec.g_gan, rec.g_lpips, rec.g_total,
+                    rec.d_fake, rec.d_real, rec.d_r1, rec.d_total, ran.c_str());
+      csv << buf;
+      for (double p : rec.run_probability) csv << "," << p;
+      csv << "\n";
+    }
+    r.records.push_back(rec);
+    if (s.step % o.log_every == 0 || s.step + 1 == o.steps) {
+      std::string p;
+      for (double x : rec.run_probability) p += cat(" ", std::lround(100 * x));
+      say(rec.kind == "gen"
+              ? cat("step ", s.step, "/", o.steps, " gen: gan ", rec.g_gan, " lpips ", rec.g_lpips, " total ", rec.g_total,
+                    " | run % ", p, " | ", rec.seconds, " s")
+              : cat("step ", s.step, "/", o.steps, " ", rec.kind, ": fake ", rec.d_fake, " real ", rec.d_real, " r1 ",
+                    rec.d_r1, " total ", rec.d_total, " | ran ", rec.ran.size(), " | run % ", p, " | ", rec.seconds, " s"));
+    }
+    if (o.sample_every > 0 && s.step % o.sample_every == 0) {
+      torch::NoGradGuard no_grad;
+      n.g->eval();
+      const at::Tensor e = n.g->forward(b.syn_image.narrow(0, 0, 1), b.gbuffers.narrow(0, 0, 1), b.classes.narrow(0, 0, 1));
+      n.g->train();
+      cv::Mat row;
+      cv::hconcat(std::vector<cv::Mat>{to_mat(b.syn_image[0]), to_mat(e[0]), to_mat(b.real_image[0])}, row);
+      char name[48];
+      std::snprintf(name, sizeof name, "step_%07lld.png", static_cast<long long>(s.step));
+      write_png((out / "samples" / name).string(), row);
+    }
+    ++s.step;
+    if (bad_in_a_row >= o.max_bad_steps) {
+      const std::int64_t at_step = s.step;
+      const std::int64_t rollbacks = s.rollbacks + 1;
+      load_checkpoint(last_ck, n, s, o);
+      s.rollbacks = std::max(s.rollbacks, rollbacks);
+      ++r.rollbacks;
+      bad_in_a_row = 0;
+      EPE_CHECK(r.rollbacks <= o.max_rollbacks, "training diverges: ", r.rollbacks,
+                " rollbacks to the last good checkpoint did not help (lower the learning rates, check the data); "
+                "the last good checkpoint is ", last_ck);
+      say(cat("ROLLBACK: ", o.max_bad_steps, " non-finite steps in a row at step ", at_step - 1, "; reloaded ", last_ck,
+              " (step ", s.step, ") and continue with other batches (rollback ", s.rollbacks, ")"));
+      continue;
+    }
+    if (s.step % o.checkpoint_every == 0 || s.step == o.steps) {
+      last_ck = (ckdir / step_name(s.step)).string();
+      save_checkpoint(last_ck, n, s, o);
+      write_file_atomic((ckdir / "latest").string(), step_name(s.step) + "\n");
+      r.last_checkpoint = last_ck;
+      say(cat("checkpoint ", last_ck));
+    }
+    if (o.validate_every > 0 && s.step % o.validate_every == 0) {
+      csv.flush();
+      EnhanceOptions eo;
+      eo.checkpoint = last_ck;
+      eo.list = o.validate;
+      char name[40];
+      std::snprintf(name, sizeof name, "step_%07lld", static_cast<long long>(s.step));
+      eo.out = (out / "validation" / name).string();
+      eo.device = o.device;
+      eo.force = true;
+      const EnhanceResult er = enhance(eo);
+      say(cat("validation: ", er.frames, " frames enhanced -> ", eo.out));
+    }
+  }
+  if (autocast) at::autocast::set_enabled(false);
+  r.last_step = s.step;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  return r;
+}
+
+// ---- enhance ----------------------------------------------------------------------------------
+
+EnhanceResult enhance(const EnhanceOptions& o) {
+  EPE_CHECK(!o.checkpoint.empty() && !o.list.empty() && !o.out.empty(), "enhance needs --checkpoint, --list and --out");
+  EPE_CHECK(o.tile == 0 || o.tile > 2 * o.overlap, "option --tile must be larger than twice --overlap");
+  check_output_path(o.out, o.force);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string ck = resolve_checkpoint(o.checkpoint);
+  torch::serialize::InputArchive a = open_checkpoint(ck);
+  const nn::GeneratorConfig gc = nn::GeneratorConfig::from_ini(read_string(a, "generator_config"));
+  nn::Generator g(gc);
+  torch::serialize::InputArchive ag;
+  a.read("generator", ag);
+  g.load(ag);
+  const c10::Device dev = nn::parse_device(o.device);
+  g.to(dev);
+  g.eval();
+  const MaterialTable mt =
+      MaterialTable::read(o.materials.empty() ? default_material_table() : o.materials);
+  EPE_CHECK(static_cast<int>(mt.names.size()) == gc.num_classes, "the material table has ", mt.names.size(),
+            " materials but the checkpoint's generator expects ", gc.num_classes);
+  const FileList list = read_file_list(o.list, DatasetKind::synthetic);
+  const std::string name = o.name.empty() ? fs::path(o.list).stem().string() + "-enhanced" : o.name;
+  AtomicDir dir(o.out, o.force);
+  const fs::path tmp = dir.temp_path();
+  fs::create_directories(tmp / "images");
+  std::vector<std::vector<std::string>> rows;
+  torch::NoGradGuard no_grad;
+  EnhanceResult r;
+  r.generator = ck;
+  for (std::size_t i = 0; i < list.rows.size(); ++i) {
+    const ListRow& row = list.rows[i];
+    at::Tensor x, gb, cls;
+    try {
+      const cv::Mat img = read_image(row.image());
+      x = torch::from_blob(const_cast<float*>(img.ptr<float>()), {img.rows, img.cols, 3}, torch::kFloat32)
+              .permute({2, 0, 1})
+              .unsqueeze(0)
+              .clone();
+      const GBuffers g_ = read_gbuffers(row.gbuffers());
+      EPE_CHECK(g_.channels == gc.gbuffer_channels, "G-buffers '", row.gbuffers(), "' have ", g_.channels,
+                " channels, the generator expects ", gc.gbuffer_channels);
+      EPE_CHECK(g_.height == img.rows && g_.width == img.cols, "G-buffers '", row.gbuffers(), "' are not the image's size");
+      gb = torch::from_blob(const_cast<float*>(g_.data.data()), {g_.height, g_.width, g_.channels}, torch::kFloat32)
+               .permute({2, 0, 1})
+               .unsqueeze(0)
+               .clone();
+      const cv::Mat gt = read_label_map(row.gt_labels(), 255);
+      check_same_size(gt, row.gt_labels(), img.rows, img.cols, row.image());
+      at::Tensor m = torch::empty({gt.rows, gt.cols}, torch::kInt64);
+      auto* mp = m.data_ptr<std::int64_t>();
+      for (int rr = 0; rr < gt.rows; ++rr)
+        for (int c = 0; c < gt.cols; ++c) mp[rr * gt.cols + c] = mt.of_id[gt.at<std::uint8_t>(rr, c)];
+      cls = torch::one_hot(m, gc.num_classes).permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
+    } catch (const UserError& e) {
+      throw UserError(at_line(list.path, row.line, e.what()));
+    }
+    const int H = static_cast<int>(x.size(2)), W = static_cast<int>(x.size(3));
+    at::Tensor y;
+    if (o.tile == 0 || (H <= o.tile && W <= o.tile)) {
+      y = g.forward(x.to(dev), gb.to(dev), cls.to(dev)).to(torch::kCPU);
+    } else {
+      y = torch::empty_like(x);
+      const int core = o.tile - 2 * o.overlap;
+      for (int r0 = 0; r0 < H; r0 += core)
+        for (int c0 = 0; c0 < W; c0 += core) {
+          const int r1 = std::min(H, r0 + core), c1 = std::min(W, c0 + core);
+          const int a0 = std::max(0, r0 - o.overlap), a1 = std::min(H, r1 + o.overlap);
+          const int b0 = std::max(0, c0 - o.overlap), b1 = std::min(W, c1 + o.overlap);
+          auto cut = [&](const at::Tensor& t) { return t.slice(2, a0, a1).slice(3, b0, b1).to(dev); };
+          const at::Tensor t = g.forward(cut(x), cut(gb), cut(cls)).to(torch::kCPU);
+          y.slice(2, r0, r1).slice(3, c0, c1).copy_(t.slice(2, r0 - a0, r1 - a0).slice(3, c0 - b0, c1 - b0));
+        }
+    }
+    char file[32];
+    std::snprintf(file, sizeof file, "%06zu.png", i);
+    write_png((tmp / "images" / file).string(), to_mat(y[0]));
+    std::vector<std::string> fields = row.fields;
+    fields[0] = fs::absolute(tmp / "images" / file).string();
+    for (std::size_t k = 1; k < fields.size(); ++k)
+      if (!fields[k].empty()) fields[k] = fs::absolute(fields[k]).lexically_normal().string();
+    rows.push_back(fields);
+  }
+  write_file_list((tmp / (name + ".csv")).string(), rows);
+  dir.commit();
+  r.frames = static_cast<std::int64_t>(rows.size());
+  r.list = (fs::path(o.out) / (name + ".csv")).string();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.frames_per_second = r.seconds > 0 ? double(r.frames) / r.seconds : 0.0;
+  return r;
+}
+
+}  // namespace epe

@@ -1,0 +1,105 @@
+#pragma once
+// `epe train` (DESIGN §5.8): adversarial training of the enhancer on matched crops.
+//
+// Steps alternate: even iterations train the discriminator, odd ones the generator (the
+// reference's schedule). Generator loss: sum over discriminators of the GAN loss on the enhanced
+// crop + lpips_weight x LPIPS(synthetic, enhanced). Discriminator loss: GAN loss on enhanced
+// (fake) and real crops + r1_weight x R1 (squared gradient of the real loss w.r.t. the real image),
+// over the discriminators the adaptive controller selects (each runs with a probability tuned so
+// that its accuracy stays near `controller_target`). Adam (coupled weight decay), gradient clipping
+// by the largest absolute entry, step learning-rate schedules.
+//
+// The run folder holds log.csv (every loss term and the controller state per step),
+// samples/step_NNNNNNN.png (synthetic | enhanced | real), checkpoints/step_NNNNNNN.pt written
+// atomically (generator, discriminator, both optimisers, controller, step, rollbacks,
+// configurations) and checkpoints/latest. --resume continues from the latest checkpoint exactly as
+// the uninterrupted run would. A step whose loss or gradients are not finite is skipped; after
+// `max_bad_steps` in a row the run rolls back to the last checkpoint and says so.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "epe/nn/discriminator.h"
+#include "epe/nn/generator.h"
+#include "epe/train/data.h"
+
+namespace epe {
+
+struct TrainOptions {
+  std::string out;                        // run folder
+  nn::GeneratorConfig generator;          // from a preset plus overrides
+  nn::DiscriminatorConfig discriminator;
+  TrainDataOptions data;
+  std::string vgg;                        // ImageNet VGG-16 weights for the discriminator and LPIPS
+  std::string lpips_lin;                  // LPIPS linear weights (default: shipped v0.1)
+  std::string gan_loss = "ls";            // ls | ns | hinge
+  double lpips_weight = 5.0, r1_weight = 0.03;
+  double lr_g = 1e-4, lr_d = 1e-4, beta1 = 0.9, beta2 = 0.999, weight_decay = 1e-4;
+  double clip = 1000.0;                   // gradient clip: largest absolute entry (<= 0: off)
+  std::int64_t lr_step_g = 100000, lr_step_d = 1000000;  // optimiser steps per decay
+  double lr_gamma = 0.5;
+  double controller_target = 0.6;         // < 0: every discriminator runs every step
+  std::int64_t steps = 1000;              // total iterations (generator + discriminator)
+  std::int64_t log_every = 10, sample_every = 100, checkpoint_every = 500, validate_every = 0;
+  std::string validate;                   // synthetic list enhanced at validation
+  int max_bad_steps = 5;
+  int max_rollbacks = 10;                 // then give up with an error (the run diverges)
+  std::string device = "cpu";
+  std::string precision = "float32";      // bfloat16 | float16 autocast (CUDA only)
+  std::uint64_t seed = 0;
+  bool resume = false, dry_run = false, force = false;
+  std::string command, options_ini;
+  void check() const;
+};
+
+struct StepRecord {
+  std::int64_t step = 0;
+  std::string kind;  // gen | disc | skip (no discriminator selected) | bad (non-finite, skipped)
+  double g_gan = 0, g_lpips = 0, g_total = 0, d_fake = 0, d_real = 0, d_r1 = 0, d_total = 0;
+  std::vector<double> run_probability;  // per discriminator, after the step
+  std::vector<int> ran;                 // discriminators used in this step
+  double seconds = 0;
+};
+
+struct TrainResult {
+  std::int64_t generator_parameters = 0, discriminator_parameters = 0;
+  std::string data_summary;
+  std::int64_t first_step = 0, last_step = 0;  // steps run in this call: [first, last)
+  std::int64_t bad_steps = 0, rollbacks = 0;
+  std::vector<StepRecord> records;              // every step run in this call
+  std::string last_checkpoint;
+  double seconds = 0;
+};
+
+// `log` receives one line per --log-every steps and for events (rollbacks, checkpoints).
+// generator.gbuffer_channels = 0 / num_classes = 0 are taken from the data (the first synthetic
+// row's G-buffers, the material table).
+TrainResult train(const TrainOptions& options, void (*log)(const std::string&) = nullptr);
+
+// ---- enhancement with a trained generator ----------------------------------------------------
+
+struct EnhanceOptions {
+  std::string checkpoint;  // a checkpoint file, or a run folder (its latest checkpoint)
+  std::string list;        // synthetic list (image, robust labels, G-buffers, GT labels)
+  std::string out;         // folder: images/NNNNNN.png and <name>.csv
+  std::string name;        // list name (default: <list stem>-enhanced)
+  std::string materials;   // GT id -> material table (default: the shipped Cityscapes table)
+  int tile = 0;            // > 0: frames processed in tiles of this side (with overlap)
+  int overlap = 32;
+  std::string device = "cpu";
+  bool force = false;
+};
+
+struct EnhanceResult {
+  std::int64_t frames = 0;
+  double seconds = 0, frames_per_second = 0;
+  std::string list, generator;
+};
+
+EnhanceResult enhance(const EnhanceOptions& o);
+
+// The checkpoint file of a path: the file itself, or <run>/checkpoints/<latest>.
+std::string resolve_checkpoint(const std::string& path);
+
+}  // namespace epe

@@ -1,0 +1,200 @@
+// Training the enhancer: supervised overfitting, determinism, exact resume, a 200-step GAN run on
+// demo data, the NaN guard with rollbacks, enhancement, and the errors that must come before any
+// step runs.
+
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "epe/demo/demo_data.h"
+#include "epe/io/file_list.h"
+#include "epe/io/image.h"
+#include "epe/nn/generator.h"
+#include "epe/train/train.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace epe::test {
+namespace {
+
+// Small demo data shared by the tests of this file (written once).
+const std::string& demo_dir() {
+  static TempDir* dir = new TempDir;  // kept until the process ends
+  static bool made = false;
+  if (!made) {
+    DemoOptions o;
+    o.out = *dir / "demo";
+    o.images = 3;
+    o.height = 72;
+    o.width = 120;
+    o.seed = 5;
+    make_demo_data(o);
+    made = true;
+  }
+  static const std::string path = *dir / "demo";
+  return path;
+}
+
+TrainOptions tiny_options(const std::string& out, std::int64_t steps) {
+  TrainOptions o;
+  o.out = out;
+  o.generator = nn::GeneratorConfig::preset("tiny");
+  o.generator.gbuffer_channels = 0;  // from the data (8 demo channels)
+  o.discriminator = nn::DiscriminatorConfig::preset("tiny");
+  o.data.synthetic = demo_dir() + "/synthetic.csv";
+  o.data.real = demo_dir() + "/real.csv";
+  o.data.sampling = "independent";
+  o.data.crop = 40;
+  o.data.threads = 2;
+  o.steps = steps;
+  o.log_every = 1000;
+  o.sample_every = 0;
+  o.checkpoint_every = 1000;
+  o.seed = 3;
+  return o;
+}
+
+std::vector<double> losses(const TrainResult& r) {
+  std::vector<double> v;
+  for (const auto& s : r.records) v.insert(v.end(), {s.g_gan, s.g_lpips, s.d_fake, s.d_real, s.d_r1});
+  return v;
+}
+
+TEST(Train, TinyGeneratorOverfitsOnePairWithL1) {
+  torch::manual_seed(0);
+  nn::GeneratorConfig c = nn::GeneratorConfig::preset("tiny");
+  c.gbuffer_channels = 4;
+  c.num_classes = 3;
+  nn::Generator g(c);
+  namespace F = torch::nn::functional;
+  // One pair of smooth images (a frame-like input and another colouring of it).
+  const at::Tensor x = F::interpolate(torch::rand({1, 3, 4, 4}), F::InterpolateFuncOptions()
+                                                                     .size(std::vector<int64_t>{32, 32})
+                                                                     .mode(torch::kBilinear)
+                                                                     .align_corners(false));
+  const at::Tensor gb = torch::randn({1, 4, 32, 32});
+  const at::Tensor cls = torch::one_hot(torch::randint(0, 3, {1, 32, 32}, torch::kInt64), 3).permute({0, 3, 1, 2}).to(torch::kFloat32);
+  const at::Tensor y = 0.8 - 0.6 * x;  // inverted, lower contrast
+  torch::optim::Adam opt(g.parameters(), torch::optim::AdamOptions(2e-3));
+  double first = 0, last = 0;
+  for (int i = 0; i < 400; ++i) {
+    if (i == 300)  // a step decay settles the L1 optimum
+      for (auto& grp : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(grp.options()).lr(2e-4);
+    opt.zero_grad();
+    const at::Tensor loss = (g.forward(x, gb, cls) - y).abs().mean();
+    if (i == 0) first = loss.item<double>();
+    last = loss.item<double>();
+    loss.backward();
+    opt.step();
+  }
+  EXPECT_LT(last, 0.1 * first) << "first " << first << " last " << last;
+}
+
+TEST(Train, SameSeedGivesIdenticalLossesAndResumeContinuesExactly) {
+  TempDir dir;
+  TrainOptions a = tiny_options(dir / "a", 10);
+  const TrainResult ra = train(a);
+  ASSERT_EQ(ra.records.size(), 10u);
+  EXPECT_EQ(losses(train([&] { TrainOptions b = a; b.out = dir / "b"; return b; }())), losses(ra));
+  // Interrupted after 6 steps, then resumed to 10: the last 4 steps equal the uninterrupted run's.
+  TrainOptions c = tiny_options(dir / "c", 6);
+  train(c);
+  EXPECT_TRUE(fs::exists(dir / "c/checkpoints/step_0000006.pt"));
+  c.steps = 10;
+  c.resume = true;
+  const TrainResult rc = train(c);
+  ASSERT_EQ(rc.records.size(), 4u);
+  EXPECT_EQ(rc.first_step, 6);
+  const std::vector<double> all = losses(ra);
+  const std::vector<double> tail(all.begin() + 6 * 5, all.end());
+  EXPECT_EQ(losses(rc), tail);
+  // Every loss term of every step is logged.
+  const std::string log = read_text(dir / "c/log.csv");
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 11);
+  EXPECT_NE(log.find("step,kind,seconds,lr_g,lr_d,g_gan,g_lpips"), std::string::npos);
+  // A checkpoint of another configuration is refused before any step.
+  TrainOptions d = c;
+  d.generator.blocks = 2;
+  d.steps = 12;
+  EXPECT_NE(user_error_message([&] { train(d); }).find("another configuration"), std::string::npos);
+}
+
+TEST(Train, GanRunOnDemoDataKeepsLossesFiniteAndEnhances) {
+  TempDir dir;
+  TrainOptions o = tiny_options(dir / "run", 200);
+  o.sample_every = 100;
+  o.checkpoint_every = 100;
+  const TrainResult r = train(o);
+  ASSERT_EQ(r.records.size(), 200u);
+  int gen = 0, disc = 0;
+  for (const auto& s : r.records) {
+    for (double v : {s.g_gan, s.g_lpips, s.g_total, s.d_fake, s.d_real, s.d_r1, s.d_total}) ASSERT_TRUE(std::isfinite(v)) << s.step;
+    EXPECT_NE(s.kind, "bad");
+    gen += s.kind == "gen";
+    disc += s.kind == "disc";
+  }
+  EXPECT_EQ(gen, 100);
+  EXPECT_GT(disc, 10);
+  // The controller lowered some run probabilities from their start at 1.
+  double min_p = 1;
+  for (double p : r.records.back().run_probability) min_p = std::min(min_p, p);
+  EXPECT_LT(min_p, 1.0);
+  EXPECT_TRUE(fs::exists(dir / "run/samples/step_0000100.png"));
+  EXPECT_TRUE(fs::exists(dir / "run/checkpoints/step_0000200.pt"));
+  // Enhance the demo frames with the trained generator (whole frames and in tiles).
+  EnhanceOptions e;
+  e.checkpoint = dir / "run";
+  e.list = demo_dir() + "/synthetic.csv";
+  e.out = dir / "enh";
+  const EnhanceResult er = enhance(e);
+  EXPECT_EQ(er.frames, 3);
+  const cv::Mat whole = read_image(dir / "enh/images/000001.png");
+  EXPECT_EQ(whole.rows, 72);
+  EXPECT_EQ(whole.cols, 120);
+  const FileList enhanced = read_file_list(er.list, DatasetKind::synthetic);
+  EXPECT_EQ(enhanced.rows.size(), 3u);
+  e.out = dir / "tiled";
+  e.tile = 48;
+  e.overlap = 8;
+  enhance(e);
+  EXPECT_EQ(read_image(dir / "tiled/images/000001.png").cols, 120);
+}
+
+TEST(Train, NonFiniteStepsAreSkippedThenRolledBackThenAbandoned) {
+  TempDir dir;
+  TrainOptions o = tiny_options(dir / "nan", 40);
+  o.lr_g = 1e30;  // the first generator update destroys the weights
+  o.max_bad_steps = 2;
+  o.max_rollbacks = 2;
+  std::string msg = user_error_message([&] { train(o); });
+  EXPECT_NE(msg.find("training diverges"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("step_0000000.pt"), std::string::npos) << msg;
+}
+
+TEST(Train, InputErrorsComeBeforeAnyStep) {
+  TempDir dir;
+  TrainOptions o = tiny_options(dir / "x", 4);
+  o.generator.gbuffer_channels = 32;  // the demo has 8
+  std::string msg = user_error_message([&] { train(o); });
+  EXPECT_NE(msg.find("8 channels"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("expects 32"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(dir / "x"));
+  // A robust label id outside the 194 classes.
+  fs::copy(demo_dir(), dir / "d", fs::copy_options::recursive);
+  cv::Mat lab = cv::Mat(72, 120, CV_8UC1, cv::Scalar(255));
+  write_png(dir / "d/real/robust_labels/0001.png", lab);
+  TrainOptions p = tiny_options(dir / "y", 4);
+  p.data.synthetic = dir / "d/synthetic.csv";
+  p.data.real = dir / "d/real.csv";
+  msg = user_error_message([&] { train(p); });
+  EXPECT_NE(msg.find("real.csv:2:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("id 255"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(dir / "y"));
+}
+
+}  // namespace
+}  // namespace epe::test
