@@ -7,6 +7,7 @@
 #include "epe/crops/bench.h"
 #include "epe/layout/bench.h"
 #include "epe/metrics/bench.h"
+#include "epe/train/bench.h"
 #include "epe/match/bench.h"
 
 namespace epe::app {
@@ -162,6 +163,33 @@ int bench_metrics_command(const Args& args) {
   return 0;
 }
 
+int bench_generator_command(const Args& args) {
+  GeneratorBenchOptions o;
+  CommonOptions c;
+  double reference = 32.0;
+  OptionSet s("epe bench generator [--preset paper] [--size 196] [--device cuda --precision bfloat16]",
+              "One generator forward + backward on a size x size crop (after a warm-up pass), against the reference\n"
+              "implementation's ~32 s for the paper configuration at 196x196 on this kind of machine (BASELINES.md).");
+  s.add("preset", &o.preset, "paper | tiny");
+  s.add("size", &o.size, "crop side");
+  s.add("iterations", &o.iterations, "timed passes");
+  s.add("device", &o.device, "cpu | cuda | cuda:N");
+  s.add("precision", &o.precision, "float32 | bfloat16 | float16 (CUDA)");
+  s.add("classes", &o.classes, "material maps: demo (a street scene's, one-hot) | uniform (every class 1/K)");
+  s.add("dense", &o.dense, "class encoders on whole frames (as the reference) instead of class bounding boxes");
+  s.add("reference-seconds", &reference, "the reference's seconds per pass (0 = no ratio)");
+  if (!parse_command(s, c, args)) return 0;
+  std::printf("bench generator: %s preset, %dx%d, device %s, %s, %d threads\n", o.preset.c_str(), o.size, o.size,
+              o.device.c_str(), o.precision.c_str(), threads());
+  std::fflush(stdout);
+  const GeneratorBenchResult r = bench_generator(o);
+  std::printf("parameters %lld; %d materials present; forward + backward %.2f s (%.3f steps/s); peak RSS %s\n",
+              static_cast<long long>(r.parameters), r.classes_present, r.seconds_per_pass, r.steps_per_second,
+              format_bytes(static_cast<double>(r.peak_rss_bytes)).c_str());
+  if (reference > 0) std::printf("ratio reference / epe: %.2fx\n", reference / r.seconds_per_pass);
+  return 0;
+}
+
 }  // namespace
 
 int run_bench(const Args& args) {
@@ -170,16 +198,18 @@ int run_bench(const Args& args) {
       "Benchmarks:\n  crops   crops/s of epe crops (random, grid) vs the reference's per-crop loop\n"
       "  match   epe match + epe weights vs the reference's find_knn/filter/compute_weights; recall\n"
       "  layout  label maps/s of the epe layout scan; memory at two list lengths\n"
-      "  metrics KID/FID on 50K x 50K x 2048 features; sKVD label pairing 100K x 100K\n";
+      "  metrics KID/FID on 50K x 50K x 2048 features; sKVD label pairing 100K x 100K\n"
+      "  generator  generator forward + backward vs the reference's 32 s (paper configuration, 196x196)\n";
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     std::printf("%s", usage);
     return 0;
   }
-  EPE_CHECK(!args.empty(), "epe bench: name a benchmark (crops, match, layout, metrics); epe bench --help lists them");
+  EPE_CHECK(!args.empty(), "epe bench: name a benchmark (crops, match, layout, metrics, generator); epe bench --help lists them");
+  if (args[0] == "generator") return bench_generator_command(Args(args.begin() + 1, args.end()));
   if (args[0] == "metrics") return bench_metrics_command(Args(args.begin() + 1, args.end()));
   if (args[0] == "layout") return bench_layout_command(Args(args.begin() + 1, args.end()));
   if (args[0] == "match") return bench_match_command(Args(args.begin() + 1, args.end()));
-  EPE_CHECK(args[0] == "crops", "epe bench: unknown benchmark '", args[0], "' (crops, match, layout, metrics)");
+  EPE_CHECK(args[0] == "crops", "epe bench: unknown benchmark '", args[0], "' (crops, match, layout, metrics, generator)");
   return bench_crops_command(Args(args.begin() + 1, args.end()));
 }
 

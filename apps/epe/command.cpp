@@ -68,8 +68,14 @@ const std::vector<Command>& commands() {
       {"metrics", "FID, KID, KVD and sKVD of fake sets against a real set (metrics.json, metrics.md)", run_metrics},
       {"lpips", "LPIPS (VGG, v0.1) between two images or two lists", run_lpips},
       {"baseline", "baseline methods for metrics tables (color-transfer)", run_baseline},
+      {"train", "train the enhancer (generator + perceptual discriminator) on matched crops; resumable", run_train},
+      {"enhance", "enhance full frames with a trained generator", run_enhance},
+      {"export-model", "write a trained generator as a TorchScript module (for a game or another tool)",
+       run_export_model},
+      {"fake-gbuffers", "stand-in G-buffers from VGG-16 features for datasets without them (labelled as such)",
+       run_fake_gbuffers},
       {"info", "describe a store, G-buffer file or .npz: kind, version, provenance, datasets", run_info},
-      {"bench", "benchmarks measured in one run (crops, match, layout, metrics)", run_bench},
+      {"bench", "benchmarks measured in one run (crops, match, layout, metrics, generator)", run_bench},
   };
   return list;
 }

@@ -68,6 +68,38 @@ TEST(Generator, OutputShapesAndRangeForSeveralFrameSizes) {
     }
 }
 
+TEST(Generator, ClassEncodersOnBoundingBoxesEqualWholeFrames) {
+  torch::manual_seed(4);
+  nn::GeneratorConfig c = nn::GeneratorConfig::preset("tiny");
+  c.num_classes = 5;
+  nn::Generator g(c);
+  g.eval();  // spectral norm's power iteration would otherwise move between the two passes
+  const at::Tensor x = torch::rand({2, 3, 40, 52});
+  const at::Tensor gb = torch::randn({2, c.gbuffer_channels, 40, 52});
+  // Classes in blocks (one absent, one a few pixels at a border), one-hot.
+  at::Tensor id = torch::zeros({2, 40, 52}, torch::kInt64);
+  id.slice(1, 0, 15).fill_(1);
+  id.slice(1, 20, 30).slice(2, 10, 20).fill_(2);
+  id[1].slice(0, 38, 40).slice(1, 50, 52).fill_(4);
+  const at::Tensor cls = torch::one_hot(id, 5).permute({0, 3, 1, 2}).to(torch::kFloat32);
+  at::Tensor xs = x.clone().requires_grad_(true), xf = x.clone().requires_grad_(true);
+  const at::Tensor ys = g.forward(xs, gb, cls);
+  ys.sum().backward();
+  std::vector<at::Tensor> gs;
+  for (const auto& p : g.parameters()) gs.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));  // absent class: no gradient
+  g.zero_grad();
+  g.set_sparse_class_encoders(false);
+  const at::Tensor yf = g.forward(xf, gb, cls);
+  yf.sum().backward();
+  EXPECT_LT((ys - yf).abs().max().item<double>(), 1e-5);
+  std::size_t i = 0;
+  for (const auto& p : g.parameters()) {
+    const double scale = std::max(1e-3, gs[i].abs().max().item<double>());
+    EXPECT_LT((p.grad() - gs[i]).abs().max().item<double>(), 1e-4 * scale) << i;
+    ++i;
+  }
+}
+
 TEST(Generator, PaperPresetRunsOnASmallFrame) {
   torch::manual_seed(2);
   nn::Generator g(GeneratorConfig::preset("paper"));

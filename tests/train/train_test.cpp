@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <torch/script.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "epe/io/file_list.h"
 #include "epe/io/image.h"
 #include "epe/nn/generator.h"
+#include "epe/train/export.h"
 #include "epe/train/train.h"
 #include "test_util.h"
 
@@ -162,6 +164,27 @@ TEST(Train, GanRunOnDemoDataKeepsLossesFiniteAndEnhances) {
   e.overlap = 8;
   enhance(e);
   EXPECT_EQ(read_image(dir / "tiled/images/000001.png").cols, 120);
+  // The exported TorchScript module computes what the generator computes.
+  ExportOptions xo;
+  xo.checkpoint = dir / "run";
+  xo.out = dir / "g.pt";
+  xo.size = "72x120";
+  const ExportResult xr = export_model(xo);
+  EXPECT_EQ(xr.gbuffer_channels, 8);
+  torch::jit::Module jm = torch::jit::load(dir / "g.pt");
+  torch::serialize::InputArchive a, ag;
+  a.load_from(dir / "run/checkpoints/step_0000200.pt");
+  a.read("generator", ag);
+  nn::GeneratorConfig gc = o.generator;
+  gc.gbuffer_channels = 8;
+  nn::Generator g(gc);
+  g.load(ag);
+  g.eval();
+  torch::NoGradGuard no_grad;
+  const at::Tensor x = torch::rand({1, 3, 72, 120}), gb = torch::randn({1, 8, 72, 120});
+  const at::Tensor cls = torch::one_hot(torch::randint(0, 12, {1, 72, 120}, torch::kInt64), 12).permute({0, 3, 1, 2}).to(torch::kFloat32);
+  const at::Tensor want = g.forward(x, gb, cls), got = jm.forward({x, gb, cls}).toTensor();
+  EXPECT_LT((want - got).abs().max().item<double>(), 1e-5);
 }
 
 TEST(Train, NonFiniteStepsAreSkippedThenRolledBackThenAbandoned) {

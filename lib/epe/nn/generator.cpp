@@ -264,7 +264,9 @@ TORCH_MODULE(Stage);
 // Per-class residual streams masked by the class maps, then one encoder per branch.
 class GBufferEncoderImpl : public torch::nn::Module {
  public:
-  explicit GBufferEncoderImpl(const GeneratorConfig& c) {
+  static constexpr int64_t kRadius = 4;
+  bool sparse = true;
+  explicit GBufferEncoderImpl(const GeneratorConfig& c) : gbuffer_dim_(c.gbuffer_dim) {
     const int d = c.gbuffer_dim, h = d / 2;
     for (int k = 0; k < c.num_classes; ++k) {
       torch::nn::Sequential s(SNRes(std::vector<int>{c.gbuffer_channels, h, h}, 1), SNRes(std::vector<int>{h, h, d}, 1));
@@ -277,11 +279,35 @@ class GBufferEncoderImpl : public torch::nn::Module {
   }
   std::vector<at::Tensor> forward(const at::Tensor& g, const at::Tensor& classes) {
     at::Tensor f;
+    const int64_t H = g.size(2), W = g.size(3);
     for (std::size_t k = 0; k < classes_.size(); ++k) {
-      const at::Tensor t = classes.narrow(1, static_cast<int64_t>(k), 1) * classes_[k]->forward(g);
+      const at::Tensor m = classes.narrow(1, static_cast<int64_t>(k), 1);
+      at::Tensor t;
+      if (!sparse) {
+        t = m * classes_[k]->forward(g);
+      } else {
+        // Only where the class is present: its pixels' bounding box grown by the encoder's
+        // receptive radius (4 convolutions of 3x3), so every pixel with a non-zero mask sees
+        // exactly what the full-frame computation gives it; other pixels are multiplied by 0.
+        const at::Tensor any = (m != 0).any(0).squeeze(0);  // [H, W]
+        const at::Tensor rows = any.any(1).nonzero(), cols = any.any(0).nonzero();
+        if (rows.numel() == 0) continue;  // absent: contributes exactly 0
+        const int64_t r0 = std::max<int64_t>(0, rows.min().item<int64_t>() - kRadius);
+        const int64_t r1 = std::min<int64_t>(H, rows.max().item<int64_t>() + 1 + kRadius);
+        const int64_t c0 = std::max<int64_t>(0, cols.min().item<int64_t>() - kRadius);
+        const int64_t c1 = std::min<int64_t>(W, cols.max().item<int64_t>() + 1 + kRadius);
+        if (r0 == 0 && c0 == 0 && r1 == H && c1 == W) {
+          t = m * classes_[k]->forward(g);
+        } else {
+          const at::Tensor sub = g.slice(2, r0, r1).slice(3, c0, c1);
+          t = m.slice(2, r0, r1).slice(3, c0, c1) * classes_[k]->forward(sub);
+          t = torch::constant_pad_nd(t, {c0, W - c1, r0, H - r1}, 0);
+        }
+      }
       f = f.defined() ? f + t : t;
     }
-    std::vector<at::Tensor> out;
+    if (!f.defined()) f = torch::zeros({g.size(0), gbuffer_dim_, H, W}, g.options());
+  std::vector<at::Tensor> out;
     for (auto& j : joint_) {
       f = j->forward(f);
       out.push_back(f);
@@ -291,6 +317,7 @@ class GBufferEncoderImpl : public torch::nn::Module {
 
  private:
   std::vector<torch::nn::Sequential> classes_, joint_;
+  int gbuffer_dim_;
 };
 TORCH_MODULE(GBufferEncoder);
 
@@ -330,6 +357,9 @@ class GeneratorImpl : public torch::nn::Module {
     if (S == 1) up_.push_back(register_module("up0", torch::nn::Sequential(PadConv(base, 3, 3, 1, true))));
   }
 
+  void set_sparse(bool on) {
+    if (encoder_) encoder_->sparse = on;
+  }
   at::Tensor forward(const at::Tensor& image, const at::Tensor& gbuffers, const at::Tensor& classes) {
     const int S = c_.num_stages;
     std::vector<at::Tensor> gs;
@@ -386,5 +416,7 @@ at::Tensor Generator::forward(const at::Tensor& image, const at::Tensor& gbuffer
 }
 
 std::int64_t Generator::parameter_count() const { return count_parameters(*this); }
+
+void Generator::set_sparse_class_encoders(bool on) { impl_->set_sparse(on); }
 
 }  // namespace epe::nn

@@ -61,6 +61,9 @@ class Generator : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& image, const at::Tensor& gbuffers, const at::Tensor& classes);
   const GeneratorConfig& config() const { return config_; }
   std::int64_t parameter_count() const;
+  // On (default): each class encoder runs only on its class's bounding box (grown by its receptive
+  // radius), which gives the same result as running it on the whole frame; off: whole frames.
+  void set_sparse_class_encoders(bool on);
 
  private:
   GeneratorConfig config_;
