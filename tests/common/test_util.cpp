@@ -1,5 +1,8 @@
 #include "test_util.h"
 
+#include <cmath>
+#include <cstdlib>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +37,21 @@ int run_command(const std::string& cmd, std::string* output) {
   int status = ::pclose(p);
   if (output) *output = out;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+double json_number(const std::string& json, const std::string& section, const std::string& key) {
+  const std::size_t s = json.find("\"" + section + "\":");
+  if (s == std::string::npos) {
+    ADD_FAILURE() << "no \"" << section << "\" in " << json;
+    return std::nan("");
+  }
+  const std::string k = "\"" + key + "\": ";
+  const std::size_t p = json.find(k, s);
+  if (p == std::string::npos) {
+    ADD_FAILURE() << "no \"" << key << "\" after \"" << section << "\" in " << json;
+    return std::nan("");
+  }
+  return std::strtod(json.c_str() + p + k.size(), nullptr);
 }
 
 }  // namespace epe::test

@@ -59,4 +59,17 @@ std::string user_error_message(F&& f) {
 // Runs a shell command; returns its exit status and captures stdout+stderr.
 int run_command(const std::string& cmd, std::string* output = nullptr);
 
+#ifdef EPE_BINARY
+// Runs the epe binary under test with `args`.
+inline int run_epe(const std::string& args, std::string* output = nullptr) {
+  return run_command(std::string(EPE_BINARY) + " " + args, output);
+}
+#endif
+
+inline bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+// The number after `"key": ` in the JSON text following the first `"section":` (NaN and a test
+// failure when either is missing).
+double json_number(const std::string& json, const std::string& section, const std::string& key);
+
 }  // namespace epe::test

@@ -22,7 +22,8 @@ bool has(const std::string& text, const std::string& needle) {
 TEST(Cli, HelpListsEveryCommandAndVersionNamesTheLibraries) {
   std::string out;
   EXPECT_EQ(epe("--help", &out), 0);
-  for (const char* c : {"demo-data", "check", "info", "crops", "export", "import", "bench"})
+  for (const char* c : {"demo-data", "check", "info", "crops", "export", "import", "bench", "layout", "metrics", "lpips",
+                        "baseline", "train", "enhance", "export-model", "fake-gbuffers"})
     EXPECT_TRUE(has(out, c)) << out;
   EXPECT_EQ(epe("--version", &out), 0);
   for (const char* s : {"LibTorch", "FAISS", "OpenCV", "HDF5", "BLAS", "threads", "CUDA"})

@@ -16,44 +16,30 @@ namespace fs = std::filesystem;
 namespace epe::test {
 namespace {
 
-int epe(const std::string& args, std::string* out = nullptr) {
-  return run_command(std::string(EPE_BINARY) + " " + args, out);
-}
-bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
-
-// The number after "key": inside the JSON object that follows "section": (first match).
-double json_number(const std::string& json, const std::string& section, const std::string& key) {
-  const std::size_t s = json.find("\"" + section + "\":");
-  EXPECT_NE(s, std::string::npos) << section;
-  std::smatch m;
-  const std::string rest = json.substr(s);
-  EXPECT_TRUE(std::regex_search(rest, m, std::regex("\"" + key + "\": ([-0-9.eE+]+)"))) << section << "." << key;
-  return m.empty() ? 0.0 : std::stod(m[1]);
-}
 
 TEST(LayoutCli, DemoDataReportSamplingAndNotebook) {
   TempDir dir;
   std::string out;
   const std::string demo = dir / "demo";
-  ASSERT_EQ(epe("demo-data --out " + demo + " --images 8 --height 262 --width 478 --seed 2 --quiet", &out), 0) << out;
+  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 8 --height 262 --width 478 --seed 2 --quiet", &out), 0) << out;
   for (const char* set : {"synthetic", "real"})
-    ASSERT_EQ(epe(cat("crops --list ", demo, "/", set, ".csv --name ", set, " --out ", dir / set, ".h5 --mode grid --quiet"),
+    ASSERT_EQ(run_epe(cat("crops --list ", demo, "/", set, ".csv --name ", set, " --out ", dir / set, ".h5 --mode grid --quiet"),
                   &out),
               0)
         << out;
-  ASSERT_EQ(epe("match --src " + dir / "synthetic.h5" + " --dst " + dir / "real.h5" + " --out " + dir / "m.h5" +
+  ASSERT_EQ(run_epe("match --src " + dir / "synthetic.h5" + " --dst " + dir / "real.h5" + " --out " + dir / "m.h5" +
                     " -k 5 --center --quiet",
                 &out),
             0)
       << out;
-  ASSERT_EQ(epe("weights " + dir / "m.h5" + " --quiet", &out), 0) << out;
+  ASSERT_EQ(run_epe("weights " + dir / "m.h5" + " --quiet", &out), 0) << out;
   const std::string lay = dir / "layout";
-  ASSERT_EQ(epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + lay + " --matches " +
+  ASSERT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + lay + " --matches " +
                     dir / "m.h5" + " --pairs 1000 --grid 32x64",
                 &out),
             0)
       << out;
-  EXPECT_TRUE(has(out, "8 + 8 label maps")) << out;
+  EXPECT_TRUE(contains(out, "8 + 8 label maps")) << out;
   for (const char* f : {"synthetic.h5", "real.h5", "comparison.json", "report.md", "shares.png"})
     EXPECT_TRUE(fs::exists(lay + "/" + f)) << f;
 
@@ -84,8 +70,8 @@ TEST(LayoutCli, DemoDataReportSamplingAndNotebook) {
   }
   EXPECT_NEAR(json_number(json, "overall", "tv"), c.overall_tv, 1e-12);
   const std::string report = read_text(lay + "/report.md");
-  EXPECT_TRUE(has(report, "| matched | 1000 |")) << report;
-  EXPECT_TRUE(has(report, "class_")) << report;
+  EXPECT_TRUE(contains(report, "| matched | 1000 |")) << report;
+  EXPECT_TRUE(contains(report, "class_")) << report;
 
   // The notebook runs on this output (Debian's jupyter-nbconvert, python3-h5py, python3-matplotlib).
   ASSERT_EQ(run_command(cat("cd ", dir.path(), " && EPE_LAYOUT_DIR=", lay, " jupyter nbconvert --to notebook --execute ",
@@ -94,14 +80,14 @@ TEST(LayoutCli, DemoDataReportSamplingAndNotebook) {
             0)
       << out;
   const std::string executed = read_text(dir / "executed.ipynb");
-  EXPECT_TRUE(has(executed, "classes checked; largest TV/JS difference")) << executed.substr(0, 2000);
-  EXPECT_TRUE(has(executed, "image/png"));
+  EXPECT_TRUE(contains(executed, "classes checked; largest TV/JS difference")) << executed.substr(0, 2000);
+  EXPECT_TRUE(contains(executed, "image/png"));
 
   // Existing output: refused without --force; with --force replaced.
-  EXPECT_EQ(epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + lay, &out), 1);
-  EXPECT_TRUE(has(out, "--force")) << out;
+  EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + lay, &out), 1);
+  EXPECT_TRUE(contains(out, "--force")) << out;
   EXPECT_TRUE(fs::exists(lay + "/report.md"));
-  EXPECT_EQ(epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + lay +
+  EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + lay +
                     " --names A,B --force --quiet",
                 &out),
             0)
@@ -114,28 +100,28 @@ TEST(LayoutCli, BadInputExitsWithOneAndWritesNothing) {
   TempDir dir;
   std::string out;
   const std::string demo = dir / "demo";
-  ASSERT_EQ(epe("demo-data --out " + demo + " --images 3 --height 48 --width 64 --quiet", &out), 0) << out;
+  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 3 --height 48 --width 64 --quiet", &out), 0) << out;
   // A label map of the wrong size (40x64, from another demo set) in row 2 of the real list.
-  ASSERT_EQ(epe("demo-data --out " + dir / "tiny" + " --images 2 --height 40 --width 64 --quiet", &out), 0) << out;
-  ASSERT_TRUE(has(read_text(demo + "/real.csv"), "real/robust_labels/0001.png"));
+  ASSERT_EQ(run_epe("demo-data --out " + dir / "tiny" + " --images 2 --height 40 --width 64 --quiet", &out), 0) << out;
+  ASSERT_TRUE(contains(read_text(demo + "/real.csv"), "real/robust_labels/0001.png"));
   fs::copy_file(dir / "tiny/real/robust_labels/0001.png", demo + "/real/robust_labels/0001.png",
                 fs::copy_options::overwrite_existing);
-  EXPECT_EQ(epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + dir / "l", &out), 1);
-  EXPECT_TRUE(has(out, "real.csv:2:")) << out;
-  EXPECT_TRUE(has(out, "40x64")) << out;
+  EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + dir / "l", &out), 1);
+  EXPECT_TRUE(contains(out, "real.csv:2:")) << out;
+  EXPECT_TRUE(contains(out, "40x64")) << out;
   EXPECT_FALSE(fs::exists(dir / "l"));
   // Options.
-  EXPECT_EQ(epe("layout --list " + demo + "/synthetic.csv --out " + dir / "l", &out), 1);
-  EXPECT_TRUE(has(out, "exactly two --list")) << out;
-  EXPECT_EQ(epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/synthetic.csv --grid 0x5 --out " +
+  EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --out " + dir / "l", &out), 1);
+  EXPECT_TRUE(contains(out, "exactly two --list")) << out;
+  EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/synthetic.csv --grid 0x5 --out " +
                     dir / "l",
                 &out),
             1);
-  EXPECT_TRUE(has(out, "--grid")) << out;
-  EXPECT_EQ(epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --labels gt --out " + dir / "l",
+  EXPECT_TRUE(contains(out, "--grid")) << out;
+  EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --labels gt --out " + dir / "l",
                 &out),
             1);
-  EXPECT_TRUE(has(out, "real.csv:2:") || has(out, "real.csv:1:")) << out;
+  EXPECT_TRUE(contains(out, "real.csv:2:") || contains(out, "real.csv:1:")) << out;
   EXPECT_FALSE(fs::exists(dir / "l"));
 }
 

@@ -23,19 +23,6 @@ namespace fs = std::filesystem;
 namespace epe::test {
 namespace {
 
-int epe(const std::string& args, std::string* out = nullptr) {
-  return run_command(std::string(EPE_BINARY) + " " + args, out);
-}
-bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
-
-double json_value(const std::string& json, const std::string& set, const std::string& key) {
-  const std::size_t s = json.find("\"" + set + "\": {");
-  EXPECT_NE(s, std::string::npos) << set;
-  std::smatch m;
-  const std::string rest = json.substr(s);
-  EXPECT_TRUE(std::regex_search(rest, m, std::regex("\"" + key + "\": ([-0-9.eE+]+)"))) << set << "." << key;
-  return m.empty() ? std::nan("") : std::stod(m[1]);
-}
 
 // A TorchScript "Inception" with NVlabs' signature: forward(img, return_features) -> [N, 8]
 // features (or [N, 2] logits), input in 0..255.
@@ -120,18 +107,18 @@ TEST(MetricsCli, ColourTransferMetricsCacheLpipsAndErrors) {
   TempDir dir;
   std::string out;
   const std::string demo = dir / "demo";
-  ASSERT_EQ(epe("demo-data --out " + demo + " --images 6 --height 120 --width 200 --seed 4 --quiet", &out), 0) << out;
+  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 6 --height 120 --width 200 --seed 4 --quiet", &out), 0) << out;
   // Colour transfer: a list with the synthetic rows' labels and the new frames.
-  ASSERT_EQ(epe("baseline color-transfer --list " + demo + "/synthetic.csv --reference " + demo + "/real.csv --out " +
+  ASSERT_EQ(run_epe("baseline color-transfer --list " + demo + "/synthetic.csv --reference " + demo + "/real.csv --out " +
                     dir / "ct",
                 &out),
             0)
       << out;
-  EXPECT_TRUE(has(out, "color-transfer: 6 frames")) << out;
+  EXPECT_TRUE(contains(out, "color-transfer: 6 frames")) << out;
   const std::string ct = dir / "ct/synthetic-color-transfer.csv";
   ASSERT_TRUE(fs::exists(ct));
-  EXPECT_TRUE(has(read_text(ct), "images/000005.png,")) << read_text(ct);
-  EXPECT_TRUE(has(read_text(ct), "robust_labels/0005.png")) << read_text(ct);
+  EXPECT_TRUE(contains(read_text(ct), "images/000005.png,")) << read_text(ct);
+  EXPECT_TRUE(contains(read_text(ct), "robust_labels/0005.png")) << read_text(ct);
   const LabStats real = lab_stats(demo + "/real.csv", 1), moved = lab_stats(ct, 1), syn = lab_stats(demo + "/synthetic.csv", 1);
   EXPECT_LT(std::abs(moved.mean[0] - real.mean[0]), 0.25 * std::abs(syn.mean[0] - real.mean[0]) + 1.0);
 
@@ -140,52 +127,52 @@ TEST(MetricsCli, ColourTransferMetricsCacheLpipsAndErrors) {
                              " --names input,ct --inception " + dir / "inception.pt" +
                              " --kvd-size 64x96 --skvd-frame 120x200 --skvd-crops-per-frame 3 --kid-subsets 10"
                              " --cache " + dir / "cache";
-  ASSERT_EQ(epe("metrics --metrics fid,kid,kvd,skvd --out " + dir / "m1" + common, &out), 0) << out;
-  EXPECT_TRUE(has(out, "feature cache: 0 hit, 6 computed")) << out;
-  EXPECT_TRUE(has(out, "WARNING: VGG-16 has RANDOM weights")) << out;
+  ASSERT_EQ(run_epe("metrics --metrics fid,kid,kvd,skvd --out " + dir / "m1" + common, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "feature cache: 0 hit, 6 computed")) << out;
+  EXPECT_TRUE(contains(out, "WARNING: VGG-16 has RANDOM weights")) << out;
   const std::string json = read_text(dir / "m1/metrics.json");
   for (const char* set : {"input", "ct"})
     for (const char* key : {"fid", "kid_mean", "kid_std", "kvd_mean", "kvd_std", "skvd_mean", "skvd_std", "skvd_pairs"})
-      EXPECT_TRUE(std::isfinite(json_value(json, set, key))) << set << " " << key << "\n" << json;
-  EXPECT_GE(json_value(json, "input", "fid"), 0.0);
-  EXPECT_GT(json_value(json, "input", "skvd_pairs"), 1.0);
-  EXPECT_TRUE(has(json, "\"crop_side\": 54")) << json;  // floor(sqrt(120 * 200 / 8))
+      EXPECT_TRUE(std::isfinite(json_number(json, set, key))) << set << " " << key << "\n" << json;
+  EXPECT_GE(json_number(json, "input", "fid"), 0.0);
+  EXPECT_GT(json_number(json, "input", "skvd_pairs"), 1.0);
+  EXPECT_TRUE(contains(json, "\"crop_side\": 54")) << json;  // floor(sqrt(120 * 200 / 8))
   const std::string md = read_text(dir / "m1/metrics.md");
-  EXPECT_TRUE(has(md, "| input | 6 |")) << md;
-  EXPECT_TRUE(has(md, "ct: KVD")) << md;
-  EXPECT_TRUE(has(md, "sKVD by dominant class")) << md;
+  EXPECT_TRUE(contains(md, "| input | 6 |")) << md;
+  EXPECT_TRUE(contains(md, "ct: KVD")) << md;
+  EXPECT_TRUE(contains(md, "sKVD by dominant class")) << md;
   // Second run: every feature set comes from the cache, with the same numbers.
-  ASSERT_EQ(epe("metrics --metrics fid,kid,kvd,skvd --out " + dir / "m2" + common, &out), 0) << out;
-  EXPECT_TRUE(has(out, "feature cache: 6 hit, 0 computed")) << out;
+  ASSERT_EQ(run_epe("metrics --metrics fid,kid,kvd,skvd --out " + dir / "m2" + common, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "feature cache: 6 hit, 0 computed")) << out;
   const std::string json2 = read_text(dir / "m2/metrics.json");
   for (const char* key : {"fid", "kid_mean", "kvd_mean", "skvd_mean"})
-    EXPECT_EQ(json_value(json, "ct", key), json_value(json2, "ct", key)) << key;
+    EXPECT_EQ(json_number(json, "ct", key), json_number(json2, "ct", key)) << key;
   // Existing output without --force.
-  EXPECT_EQ(epe("metrics --metrics kvd --out " + dir / "m1" + common, &out), 1);
-  EXPECT_TRUE(has(out, "--force")) << out;
+  EXPECT_EQ(run_epe("metrics --metrics kvd --out " + dir / "m1" + common, &out), 1);
+  EXPECT_TRUE(contains(out, "--force")) << out;
   // FID without an Inception; sKVD on a folder (no labels); an unknown metric.
-  EXPECT_EQ(epe("metrics --real " + demo + "/real.csv --fake " + ct + " --metrics fid --out " + dir / "e", &out), 1);
-  EXPECT_TRUE(has(out, "--inception")) << out;
-  EXPECT_EQ(epe("metrics --real " + demo + "/real/images --fake " + ct + " --metrics skvd --skvd-frame 120x200 --out " +
+  EXPECT_EQ(run_epe("metrics --real " + demo + "/real.csv --fake " + ct + " --metrics fid --out " + dir / "e", &out), 1);
+  EXPECT_TRUE(contains(out, "--inception")) << out;
+  EXPECT_EQ(run_epe("metrics --real " + demo + "/real/images --fake " + ct + " --metrics skvd --skvd-frame 120x200 --out " +
                     dir / "e",
                 &out),
             1);
-  EXPECT_TRUE(has(out, "robust labels")) << out;
-  EXPECT_EQ(epe("metrics --real " + demo + "/real.csv --fake " + ct + " --metrics fid,bogus --out " + dir / "e", &out), 1);
-  EXPECT_TRUE(has(out, "bogus")) << out;
+  EXPECT_TRUE(contains(out, "robust labels")) << out;
+  EXPECT_EQ(run_epe("metrics --real " + demo + "/real.csv --fake " + ct + " --metrics fid,bogus --out " + dir / "e", &out), 1);
+  EXPECT_TRUE(contains(out, "bogus")) << out;
   EXPECT_FALSE(fs::exists(dir / "e"));
 
   // LPIPS: an image against itself is 0; two lists row by row; mismatched lists are an error.
   const std::string img0 = demo + "/synthetic/images/0000.png";
-  ASSERT_EQ(epe("lpips " + img0 + " " + img0, &out), 0) << out;
-  EXPECT_TRUE(has(out, "0.000000")) << out;
-  ASSERT_EQ(epe("lpips " + demo + "/synthetic.csv " + ct + " --out " + dir / "lp.csv", &out), 0) << out;
-  EXPECT_TRUE(has(out, "lpips: 6 pairs")) << out;
+  ASSERT_EQ(run_epe("lpips " + img0 + " " + img0, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "0.000000")) << out;
+  ASSERT_EQ(run_epe("lpips " + demo + "/synthetic.csv " + ct + " --out " + dir / "lp.csv", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "lpips: 6 pairs")) << out;
   const std::string lp = read_text(dir / "lp.csv");
   EXPECT_EQ(std::count(lp.begin(), lp.end(), '\n'), 7);
   write_text(dir / "ct/short.csv", read_text(ct).substr(0, read_text(ct).find('\n') + 1));
-  EXPECT_EQ(epe("lpips " + demo + "/synthetic.csv " + dir / "ct/short.csv", &out), 1);
-  EXPECT_TRUE(has(out, "row by row")) << out;
+  EXPECT_EQ(run_epe("lpips " + demo + "/synthetic.csv " + dir / "ct/short.csv", &out), 1);
+  EXPECT_TRUE(contains(out, "row by row")) << out;
 }
 
 TEST(Features, CacheKeyFollowsTheImagesAndTheExtractor) {

@@ -13,57 +13,53 @@ namespace fs = std::filesystem;
 namespace epe::test {
 namespace {
 
-int epe(const std::string& args, std::string* out = nullptr) {
-  return run_command(std::string(EPE_BINARY) + " " + args, out);
-}
-bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
 
 TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
   TempDir dir;
   std::string out;
   const std::string demo = dir / "demo";
-  ASSERT_EQ(epe("demo-data --out " + demo + " --images 3 --height 64 --width 96 --seed 7 --quiet", &out), 0) << out;
+  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 3 --height 64 --width 96 --seed 7 --quiet", &out), 0) << out;
   const std::string data = " --synthetic " + demo + "/synthetic.csv --real " + demo + "/real.csv";
   // Dry run: parameter counts and the data summary, nothing written.
-  ASSERT_EQ(epe("train --preset tiny --sampling independent --crop 32 --dry-run" + data, &out), 0) << out;
-  EXPECT_TRUE(has(out, "generator: ")) << out;
-  EXPECT_TRUE(has(out, "discriminator: ")) << out;
-  EXPECT_TRUE(has(out, "G-buffers: 8 channels: depth, normal.x")) << out;
-  EXPECT_TRUE(has(out, "independent sampling of 32x32 crops")) << out;
-  EXPECT_TRUE(has(out, "dry run: nothing trained")) << out;
+  ASSERT_EQ(run_epe("train --preset tiny --sampling independent --crop 32 --dry-run" + data, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "generator: ")) << out;
+  EXPECT_TRUE(contains(out, "discriminator: ")) << out;
+  EXPECT_TRUE(contains(out, "G-buffers: 8 channels: depth, normal.x")) << out;
+  EXPECT_TRUE(contains(out, "independent sampling of 32x32 crops")) << out;
+  EXPECT_TRUE(contains(out, "dry run: nothing trained")) << out;
   // The paper preset expects 32 G-buffer channels: a clear error before anything runs.
-  EXPECT_EQ(epe("train --preset paper --gbuffer-channels 32 --sampling independent --crop 32 --dry-run" + data, &out), 1);
-  EXPECT_TRUE(has(out, "expects 32")) << out;
+  EXPECT_EQ(run_epe("train --preset paper --gbuffer-channels 32 --sampling independent --crop 32 --dry-run" + data, &out), 1);
+  EXPECT_TRUE(contains(out, "expects 32")) << out;
   // A short run from a config file, then --resume to more steps.
   write_text(dir / "t.ini", "preset = tiny\nsampling = independent\ncrop = 32\nsteps = 4\ncheckpoint-every = 2\n"
                             "sample-every = 2\nlog-every = 1\n");
   const std::string run = dir / "run";
-  ASSERT_EQ(epe("train --config " + dir / "t.ini" + data + " --out " + run, &out), 0) << out;
-  EXPECT_TRUE(has(out, "train: steps 0..4")) << out;
-  EXPECT_TRUE(has(out, "step 1/4 gen: gan ")) << out;
+  ASSERT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --out " + run, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "train: steps 0..4")) << out;
+  EXPECT_TRUE(contains(out, "step 1/4 gen: gan ")) << out;
   EXPECT_TRUE(fs::exists(run + "/checkpoints/step_0000004.pt"));
   EXPECT_TRUE(fs::exists(run + "/samples/step_0000002.png"));
   EXPECT_EQ(test::read_text(run + "/checkpoints/latest"), "step_0000004.pt\n");
-  EXPECT_EQ(epe("train --config " + dir / "t.ini" + data + " --out " + run, &out), 1);  // exists: refused
-  EXPECT_TRUE(has(out, "--resume")) << out;
-  ASSERT_EQ(epe("train --config " + dir / "t.ini" + data + " --out " + run + " --steps 6 --resume", &out), 0) << out;
-  EXPECT_TRUE(has(out, "resumed from")) << out;
-  EXPECT_TRUE(has(out, "train: steps 4..6")) << out;
+  EXPECT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --out " + run, &out), 1);  // exists: refused
+  EXPECT_TRUE(contains(out, "--resume")) << out;
+  ASSERT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --out " + run + " --steps 6 --resume", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "resumed from")) << out;
+  EXPECT_TRUE(contains(out, "train: steps 4..6")) << out;
   // Enhance every synthetic frame with the run's latest generator.
-  ASSERT_EQ(epe("enhance --checkpoint " + run + " --list " + demo + "/synthetic.csv --out " + dir / "enh", &out), 0) << out;
-  EXPECT_TRUE(has(out, "enhance: 3 frames")) << out;
+  ASSERT_EQ(run_epe("enhance --checkpoint " + run + " --list " + demo + "/synthetic.csv --out " + dir / "enh", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "enhance: 3 frames")) << out;
   EXPECT_TRUE(fs::exists(dir / "enh/images/000002.png"));
   EXPECT_EQ(read_file_list(dir / "enh/synthetic-enhanced.csv", DatasetKind::synthetic).rows.size(), 3u);
-  EXPECT_EQ(epe("enhance --checkpoint " + dir / "nothing" + " --list " + demo + "/synthetic.csv --out " + dir / "e2", &out), 1);
-  EXPECT_TRUE(has(out, "does not exist")) << out;
+  EXPECT_EQ(run_epe("enhance --checkpoint " + dir / "nothing" + " --list " + demo + "/synthetic.csv --out " + dir / "e2", &out), 1);
+  EXPECT_TRUE(contains(out, "does not exist")) << out;
   // TorchScript export: loads without epe and equals enhance's output on a frame of the traced size.
-  ASSERT_EQ(epe("export-model --checkpoint " + run + " --out " + dir / "g.pt" + " --size 64x96", &out), 0) << out;
-  EXPECT_TRUE(has(out, "frames 64x96, 8 G-buffer channels, 12 classes")) << out;
-  EXPECT_EQ(epe("export-model --checkpoint " + run + " --out " + dir / "g.pt", &out), 1);
-  EXPECT_TRUE(has(out, "--force")) << out;
+  ASSERT_EQ(run_epe("export-model --checkpoint " + run + " --out " + dir / "g.pt" + " --size 64x96", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "frames 64x96, 8 G-buffer channels, 12 classes")) << out;
+  EXPECT_EQ(run_epe("export-model --checkpoint " + run + " --out " + dir / "g.pt", &out), 1);
+  EXPECT_TRUE(contains(out, "--force")) << out;
 
   // Stand-in G-buffers: 32 channels named as fakes, usable for training.
-  ASSERT_EQ(epe("fake-gbuffers --list " + demo + "/synthetic.csv --out " + dir / "fake", &out), 0) << out;
+  ASSERT_EQ(run_epe("fake-gbuffers --list " + demo + "/synthetic.csv --out " + dir / "fake", &out), 0) << out;
   const std::string fake_list = dir / "fake/synthetic-fake-gbuffers.csv";
   const FileList fl = read_file_list(fake_list, DatasetKind::synthetic);
   ASSERT_EQ(fl.rows.size(), 3u);
@@ -71,12 +67,12 @@ TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
   EXPECT_EQ(h.channels, 32);
   EXPECT_EQ(h.names[5], "fake-vgg-relu2_2.5");
   EXPECT_EQ(h.height, 64);
-  ASSERT_EQ(epe("train --preset tiny --sampling independent --crop 32 --dry-run --synthetic " + fake_list + " --real " +
+  ASSERT_EQ(run_epe("train --preset tiny --sampling independent --crop 32 --dry-run --synthetic " + fake_list + " --real " +
                     demo + "/real.csv",
                 &out),
             0)
       << out;
-  EXPECT_TRUE(has(out, "G-buffers: 32 channels: fake-vgg-relu2_2.0")) << out;
+  EXPECT_TRUE(contains(out, "G-buffers: 32 channels: fake-vgg-relu2_2.0")) << out;
 }
 
 }  // namespace

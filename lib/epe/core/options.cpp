@@ -330,4 +330,22 @@ std::pair<int, int> parse_hw(const std::string& s, const std::string& option, in
   return {static_cast<int>(v[0]), static_cast<int>(v[1])};
 }
 
+std::vector<std::pair<std::string, std::string>> parse_key_values(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::istringstream in(text);
+  std::string line;
+  auto trim = [](std::string x) {
+    x.erase(0, x.find_first_not_of(" \t"));
+    x.erase(x.find_last_not_of(" \t\r") + 1);
+    return x;
+  };
+  while (std::getline(in, line)) {
+    const std::string t = trim(line);
+    const auto eq = t.find('=');
+    if (t.empty() || t[0] == '#' || eq == std::string::npos) continue;
+    out.emplace_back(trim(t.substr(0, eq)), trim(t.substr(eq + 1)));
+  }
+  return out;
+}
+
 }  // namespace epe

@@ -94,6 +94,9 @@ EPE_DECLARE_OPTION_TYPE(std::vector<std::string>)
 std::vector<std::string> split_list(const std::string& s, char sep = ',');
 std::string join(const std::vector<std::string>& parts, const std::string& sep);
 
+// "key = value" lines of INI-style text (blank lines and '#' comments skipped, spaces trimmed).
+std::vector<std::pair<std::string, std::string>> parse_key_values(const std::string& text);
+
 // Parses "HxW" (e.g. "526x957") into {H, W}, each in 1..max_side; UserError naming `option`.
 std::pair<int, int> parse_hw(const std::string& s, const std::string& option, int max_side = 1 << 30);
 

@@ -1,4 +1,7 @@
 #include "epe/crops/crop_store.h"
+#include "epe/io/file_list.h"
+#include <unordered_map>
+#include <filesystem>
 
 #include <algorithm>
 #include <sstream>
@@ -244,6 +247,26 @@ std::string CropStore::features_sha256() const {
     h.update(v.data(), v.size() * sizeof(std::uint16_t));
   }
   return h.hex_digest();
+}
+
+namespace {
+std::string resolved(const std::string& p) {
+  std::error_code ec;
+  auto c = std::filesystem::weakly_canonical(p, ec);
+  return ec ? std::filesystem::absolute(p).lexically_normal().string() : c.string();
+}
+}  // namespace
+
+std::string rows_of_frames(const CropStore& store, const FileList& list, std::vector<std::int32_t>* rows) {
+  std::unordered_map<std::string, std::int32_t> by_path;
+  for (std::size_t i = 0; i < list.rows.size(); ++i) by_path.emplace(resolved(list.rows[i].image()), static_cast<std::int32_t>(i));
+  rows->clear();
+  for (const std::string& p : store.image_paths()) {
+    auto it = by_path.find(resolved(p));
+    if (it == by_path.end()) return cat("frame '", p, "' of crop store '", store.path(), "' is not in list '", list.path, "'");
+    rows->push_back(it->second);
+  }
+  return "";
 }
 
 }  // namespace epe

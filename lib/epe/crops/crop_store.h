@@ -128,4 +128,11 @@ class CropStore {
   std::vector<CropBox> boxes_;
 };
 
+struct FileList;
+
+// For each frame of `store`, the index of the row of `list` with the same image (paths compared
+// after resolving symbolic links and relative parts). Returns "" or a message naming the first
+// frame that is not in the list.
+std::string rows_of_frames(const CropStore& store, const FileList& list, std::vector<std::int32_t>* rows);
+
 }  // namespace epe

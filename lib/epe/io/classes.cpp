@@ -62,13 +62,20 @@ std::string universal_class_name(int id) {
   return cat("id", id);
 }
 
-const std::vector<int>& cityscapes_to_universal() {
-  static std::vector<int> map;
+namespace {
+
+// cityscapes-34_to_universal.tsv, read once: id -> universal id, and id -> Cityscapes name.
+struct CityscapesTable {
+  std::vector<int> to_universal;
+  std::vector<std::string> names;
+};
+
+const CityscapesTable& cityscapes_table() {
+  static CityscapesTable t;
   static std::once_flag once;
   std::call_once(once, [] {
-    map.assign(256, 255);
-    std::string path = data_dir() + "/mseg/cityscapes-34_to_universal.tsv";
-    std::ifstream in(path);
+    t.to_universal.assign(256, 255);
+    std::ifstream in(data_dir() + "/mseg/cityscapes-34_to_universal.tsv");
     std::string line;
     long n = 0;
     while (std::getline(in, line)) {
@@ -79,38 +86,22 @@ const std::vector<int>& cityscapes_to_universal() {
       std::getline(ss, name, '\t');
       std::getline(ss, uni, '\t');
       if (src.empty()) continue;
-      int s = std::atoi(src.c_str()), u = std::atoi(uni.c_str());
-      if (s >= 0 && s < 256) map[s] = u;
+      const int id = std::atoi(src.c_str());
+      if (id < 0 || id > 254) continue;
+      t.to_universal[id] = std::atoi(uni.c_str());
+      if (static_cast<int>(t.names.size()) <= id) t.names.resize(id + 1);
+      t.names[id] = name;
     }
   });
-  EPE_CHECK(map[7] == 98, "'", data_dir(), "/mseg/cityscapes-34_to_universal.tsv' is missing or damaged");
-  return map;
+  EPE_CHECK(t.to_universal[7] == 98 && t.names.size() >= 34 && t.names[7] == "road", "'", data_dir(),
+            "/mseg/cityscapes-34_to_universal.tsv' is missing or damaged");
+  return t;
 }
 
-const std::vector<std::string>& cityscapes_class_names() {
-  static std::vector<std::string> names;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    std::string path = data_dir() + "/mseg/cityscapes-34_to_universal.tsv";
-    std::ifstream in(path);
-    std::string line;
-    long n = 0;
-    while (std::getline(in, line)) {
-      if (++n == 1) continue;  // header
-      std::istringstream ss(line);
-      std::string src, name;
-      std::getline(ss, src, '\t');
-      std::getline(ss, name, '\t');
-      if (src.empty()) continue;
-      int s = std::atoi(src.c_str());
-      if (s < 0 || s > 254) continue;
-      if (static_cast<int>(names.size()) <= s) names.resize(s + 1);
-      names[s] = name;
-    }
-  });
-  EPE_CHECK(names.size() >= 34 && names[7] == "road", "'", data_dir(),
-            "/mseg/cityscapes-34_to_universal.tsv' is missing or damaged");
-  return names;
-}
+}  // namespace
+
+const std::vector<int>& cityscapes_to_universal() { return cityscapes_table().to_universal; }
+
+const std::vector<std::string>& cityscapes_class_names() { return cityscapes_table().names; }
 
 }  // namespace epe

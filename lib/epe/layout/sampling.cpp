@@ -23,27 +23,6 @@ namespace epe {
 
 namespace {
 
-std::string path_key(const std::string& p) {
-  std::error_code ec;
-  auto c = std::filesystem::weakly_canonical(p, ec);
-  return ec ? std::filesystem::absolute(p).lexically_normal().string() : c.string();
-}
-
-// For each frame of a crop store, its row in the list; "" when some frame is missing (the
-// message says which).
-std::string rows_of_frames(const CropStore& store, const FileList& list, std::vector<const ListRow*>* rows) {
-  std::unordered_map<std::string, const ListRow*> by_path;
-  for (const ListRow& r : list.rows) by_path.emplace(path_key(r.image()), &r);
-  rows->clear();
-  for (const std::string& p : store.image_paths()) {
-    auto it = by_path.find(path_key(p));
-    if (it == by_path.end())
-      return cat("frame '", p, "' of crop store '", store.path(), "' is not in list '", list.path, "'");
-    rows->push_back(it->second);
-  }
-  return "";
-}
-
 // A crop's labels on grid x grid positions (nearest: the pixel under each position's centre).
 void crop_grid(const cv::Mat& labels, const CropBox& b, int grid, std::uint8_t* out) {
   const int h = b.r1 - b.r0, w = b.c1 - b.c0;
@@ -63,7 +42,7 @@ std::vector<SamplingRow> sampling_analysis(const SamplingOptions& o, const FileL
   const CropStore src(ms.src_path()), dst(ms.dst_path());
   ms.check_crop_stores(src, &dst);
 
-  std::vector<const ListRow*> src_rows, dst_rows;
+  std::vector<std::int32_t> src_rows, dst_rows;
   std::string miss = rows_of_frames(src, src_list, &src_rows);
   if (!miss.empty()) throw UserError(cat("--matches: ", miss, " (the first --list must be the match store's source)"));
   miss = rows_of_frames(dst, dst_list, &dst_rows);
@@ -163,7 +142,8 @@ std::vector<SamplingRow> sampling_analysis(const SamplingOptions& o, const FileL
       const FrameJob& job = jobs[j];
       const CropStore& store = job.side == 0 ? src : dst;
       const FileList& list = job.side == 0 ? src_list : dst_list;
-      const ListRow& row = *(job.side == 0 ? src_rows : dst_rows)[static_cast<std::size_t>(job.frame)];
+      const ListRow& row =
+          list.rows[static_cast<std::size_t>((job.side == 0 ? src_rows : dst_rows)[static_cast<std::size_t>(job.frame)])];
       try {
         const cv::Mat labels = read_row_labels(list, row, kind);
         for (const auto& [crop, s] : job.crops) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "epe/core/error.h"
+#include "epe/core/options.h"
 #include "epe/nn/layers.h"
 #include "epe/nn/vgg16.h"
 
@@ -42,17 +43,7 @@ std::string DiscriminatorConfig::to_ini() const {
 
 DiscriminatorConfig DiscriminatorConfig::from_ini(const std::string& text) {
   DiscriminatorConfig c;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    auto trim = [](std::string x) {
-      x.erase(0, x.find_first_not_of(" \t"));
-      x.erase(x.find_last_not_of(" \t\r") + 1);
-      return x;
-    };
-    const std::string k = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
+  for (const auto& [k, v] : parse_key_values(text)) {
     if (k == "type") c.type = v;
     else if (k == "norm") c.norm = v;
     else if (k == "num_layers") c.num_layers = std::stoi(v);

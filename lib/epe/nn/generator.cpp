@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "epe/core/error.h"
+#include "epe/core/options.h"
 #include "epe/nn/layers.h"
 
 namespace epe::nn {
@@ -63,18 +64,8 @@ std::string GeneratorConfig::to_ini() const {
 
 GeneratorConfig GeneratorConfig::from_ini(const std::string& text) {
   GeneratorConfig c;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    auto trim = [](std::string s) {
-      s.erase(0, s.find_first_not_of(" \t"));
-      s.erase(s.find_last_not_of(" \t\r") + 1);
-      return s;
-    };
-    const std::string k = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
-    auto i = [&] { return std::stoi(v); };
+  for (const auto& [k, v] : parse_key_values(text)) {
+    auto i = [&v] { return std::stoi(v); };
     if (k == "num_stages") c.num_stages = i();
     else if (k == "base_channels") c.base_channels = i();
     else if (k == "blocks") c.blocks = i();

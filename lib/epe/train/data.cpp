@@ -95,23 +95,11 @@ struct TrainData::Impl {
 
 namespace {
 
-std::string path_key(const std::string& p) {
-  std::error_code ec;
-  auto c = fs::weakly_canonical(p, ec);
-  return ec ? fs::absolute(p).lexically_normal().string() : c.string();
-}
-
 std::vector<std::int32_t> frame_rows(const CropStore& store, const FileList& list, const char* which) {
-  std::unordered_map<std::string, std::int32_t> rows;
-  for (std::size_t i = 0; i < list.rows.size(); ++i) rows.emplace(path_key(list.rows[i].image()), static_cast<std::int32_t>(i));
-  std::vector<std::int32_t> out;
-  for (const auto& p : store.image_paths()) {
-    auto it = rows.find(path_key(p));
-    EPE_CHECK(it != rows.end(), "--matches: frame '", p, "' of the ", which, " crop store '", store.path(),
-              "' is not in the list '", list.path, "'");
-    out.push_back(it->second);
-  }
-  return out;
+  std::vector<std::int32_t> rows;
+  const std::string miss = rows_of_frames(store, list, &rows);
+  EPE_CHECK(miss.empty(), "--matches (", which, " side): ", miss);
+  return rows;
 }
 
 // Robust labels as int64 ids < 194 (a clear error otherwise: they index the label embedding).

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <limits>
 #include <opencv2/core.hpp>
 #include <sstream>
@@ -107,6 +108,20 @@ void zero_grads(torch::nn::Module& m) {
 
 void set_lr(torch::optim::Adam& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+}
+
+// Backward, then clipping (largest absolute entry), learning rate lr0 * gamma^(steps / every) and
+// the optimiser step. False, with no step, when the loss or a gradient is not finite.
+bool optimise(const at::Tensor& total, torch::nn::Module& m, torch::optim::Adam& opt, double clip, double lr0,
+              double gamma, std::int64_t every, std::int64_t* steps) {
+  if (!std::isfinite(total.item<double>())) return false;
+  total.backward();
+  if (!grads_finite(m)) return false;
+  if (clip > 0) torch::nn::utils::clip_grad_norm_(m.parameters(), clip, std::numeric_limits<double>::infinity());
+  set_lr(opt, lr0 * std::pow(gamma, double(*steps / every)));
+  opt.step();
+  ++*steps;
+  return true;
 }
 
 std::string step_name(std::int64_t step) {
@@ -327,9 +342,22 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
     at::autocast::set_autocast_gpu_dtype(precision);
   }
   const double th = o.gan_loss == "ls" ? 0.5 : 0.0;
+  // The next batch is decoded while the current step trains (batches are a pure function of
+  // step and rollbacks, so this changes nothing but the wall time).
+  std::future<TrainBatch> ahead;
+  std::pair<std::int64_t, std::int64_t> ahead_key{-1, -1};
+  auto fetch = [&data](std::int64_t step, std::int64_t rb) {
+    return std::async(std::launch::async, [&data, step, rb] { return data.get(step, rb); });
+  };
   while (s.step < o.steps) {
     const auto t0 = std::chrono::steady_clock::now();
-    TrainBatch b = data.get(s.step, s.rollbacks);
+    if (ahead_key != std::make_pair(s.step, s.rollbacks)) {
+      if (ahead.valid()) ahead.wait();
+      ahead = fetch(s.step, s.rollbacks);
+    }
+    TrainBatch b = ahead.get();
+    ahead_key = {s.step + 1, s.rollbacks};
+    if (s.step + 1 < o.steps) ahead = fetch(s.step + 1, s.rollbacks);
     for (at::Tensor* t : {&b.syn_image, &b.gbuffers, &b.classes, &b.syn_labels, &b.real_image, &b.real_labels})
       *t = t->to(dev);
     StepRecord rec;
@@ -349,17 +377,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
       rec.g_gan = gan.item<double>();
       rec.g_lpips = lp.item<double>();
       rec.g_total = total.item<double>();
-      ok = std::isfinite(rec.g_total);
-      if (ok) {
-        total.backward();
-        ok = grads_finite(*n.g);
-      }
-      if (ok) {
-        if (o.clip > 0) torch::nn::utils::clip_grad_norm_(n.g->parameters(), o.clip, std::numeric_limits<double>::infinity());
-        set_lr(*n.opt_g, o.lr_g * std::pow(o.lr_gamma, double(s.g_steps / o.lr_step_g)));
-        n.opt_g->step();
-        ++s.g_steps;
-      }
+      ok = optimise(total, *n.g, *n.opt_g, o.clip, o.lr_g, o.lr_gamma, o.lr_step_g, &s.g_steps);
     } else {
       rec.kind = "disc";
       Rng rng(o.seed ^ 0xD15C0000ULL, static_cast<std::uint64_t>(s.step) * 1000 + static_cast<std::uint64_t>(s.rollbacks));
@@ -398,17 +416,8 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
         rec.d_real = lr.item<double>();
         rec.d_r1 = r1.item<double>();
         rec.d_total = total.item<double>();
-        ok = std::isfinite(rec.d_total);
+        ok = optimise(total, *n.d, *n.opt_d, o.clip, o.lr_d, o.lr_gamma, o.lr_step_d, &s.d_steps);
         if (ok) {
-          total.backward();
-          ok = grads_finite(*n.d);
-        }
-        if (ok) {
-          if (o.clip > 0)
-            torch::nn::utils::clip_grad_norm_(n.d->parameters(), o.clip, std::numeric_limits<double>::infinity());
-          set_lr(*n.opt_d, o.lr_d * std::pow(o.lr_gamma, double(s.d_steps / o.lr_step_d)));
-          n.opt_d->step();
-          ++s.d_steps;
           if (o.controller_target >= 0)
             for (int i : rec.ran) {
               const at::Tensor correct = torch::cat({(fake[i].detach() < th).flatten(), (real[i].detach() > th).flatten()});
@@ -500,6 +509,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
       say(cat("validation: ", er.frames, " frames enhanced -> ", eo.out));
     }
   }
+  if (ahead.valid()) ahead.wait();
   if (autocast) at::autocast::set_enabled(false);
   r.last_step = s.step;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
