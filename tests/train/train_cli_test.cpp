@@ -34,8 +34,14 @@ TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
   write_text(dir / "t.ini", "preset = tiny\nsampling = independent\ncrop = 32\nsteps = 4\ncheckpoint-every = 2\n"
                             "sample-every = 2\nlog-every = 1\n");
   const std::string run = dir / "run";
-  ASSERT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --out " + run, &out), 0) << out;
+  ASSERT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --out " + run + " --validate " + demo +
+                        "/synthetic.csv --validate-every 4",
+                    &out),
+            0)
+      << out;
   EXPECT_TRUE(contains(out, "train: steps 0..4")) << out;
+  EXPECT_TRUE(contains(out, "validation: 3 frames enhanced")) << out;
+  EXPECT_TRUE(fs::exists(run + "/validation/step_0000004/images/000002.png"));
   EXPECT_TRUE(contains(out, "step 1/4 gen: gan ")) << out;
   EXPECT_TRUE(fs::exists(run + "/checkpoints/step_0000004.pt"));
   EXPECT_TRUE(fs::exists(run + "/samples/step_0000002.png"));

@@ -502,6 +502,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
       eo.list = o.validate;
       char name[40];
       std::snprintf(name, sizeof name, "step_%07lld", static_cast<long long>(s.step));
+      fs::create_directories(out / "validation");
       eo.out = (out / "validation" / name).string();
       eo.device = o.device;
       eo.force = true;
