@@ -7,6 +7,7 @@
 
 #include "epe/nn/discriminator.h"
 #include "epe/nn/generator.h"
+#include "epe/nn/layers.h"
 #include "epe/nn/vgg16.h"
 #include "test_util.h"
 
@@ -98,6 +99,27 @@ TEST(Generator, ClassEncodersOnBoundingBoxesEqualWholeFrames) {
     EXPECT_LT((p.grad() - gs[i]).abs().max().item<double>(), 1e-4 * scale) << i;
     ++i;
   }
+}
+
+TEST(SpectralNorm, NormalisesTheLargestSingularValueAndAllowsTwoPassesBeforeBackward) {
+  torch::manual_seed(5);
+  nn::PadConv c(4, 6, 3, 1, true, /*spectral=*/true);
+  const at::Tensor x = torch::randn({1, 4, 8, 8}, torch::requires_grad());
+  // Two training-mode passes before one backward (PyTorch's spectral_norm allows it too).
+  const at::Tensor y = c->forward(x) + c->forward(x);
+  EXPECT_NO_THROW(y.sum().backward());
+  // After enough power iterations the effective weight has spectral norm 1.
+  for (int i = 0; i < 200; ++i) c->power_iteration();
+  c->eval();
+  torch::NoGradGuard no_grad;
+  const at::Tensor w = c->conv->weight.reshape({6, -1});
+  const double sigma = std::get<1>(torch::linalg::svd(w, false, c10::nullopt))[0].item<double>();
+  // A delta image reads one entry of the effective weight w / sigma_estimate back out.
+  at::Tensor delta = torch::zeros({1, 4, 3, 3});
+  delta[0][0][1][1] = 1;
+  const at::Tensor out = c->forward(delta) - c->conv->bias.view({1, 6, 1, 1});
+  const double ratio = c->conv->weight[0][0][1][1].item<double>() / out[0][0][1][1].item<double>();
+  EXPECT_NEAR(ratio, sigma, 1e-4 * sigma);
 }
 
 TEST(Generator, PaperPresetRunsOnASmallFrame) {

@@ -282,7 +282,12 @@ class GBufferEncoderImpl : public torch::nn::Module {
         // exactly what the full-frame computation gives it; other pixels are multiplied by 0.
         const at::Tensor any = (m != 0).any(0).squeeze(0);  // [H, W]
         const at::Tensor rows = any.any(1).nonzero(), cols = any.any(0).nonzero();
-        if (rows.numel() == 0) continue;  // absent: contributes exactly 0
+        if (rows.numel() == 0) {  // absent: contributes exactly 0
+          if (is_training())  // keep spectral norm's state as a whole-frame pass would leave it
+            for (const auto& m : classes_[k]->modules(/*include_self=*/false))
+              if (auto* pc = m->as<PadConvImpl>()) pc->power_iteration();
+          continue;
+        }
         const int64_t r0 = std::max<int64_t>(0, rows.min().item<int64_t>() - kRadius);
         const int64_t r1 = std::min<int64_t>(H, rows.max().item<int64_t>() + 1 + kRadius);
         const int64_t c0 = std::max<int64_t>(0, cols.min().item<int64_t>() - kRadius);

@@ -62,7 +62,8 @@ class Generator : public torch::nn::Module {
   const GeneratorConfig& config() const { return config_; }
   std::int64_t parameter_count() const;
   // On (default): each class encoder runs only on its class's bounding box (grown by its receptive
-  // radius), which gives the same result as running it on the whole frame; off: whole frames.
+  // radius), which gives the same outputs and gradients as running it on the whole frame (absent
+  // classes only advance their spectral-norm power iteration); off: whole frames.
   void set_sparse_class_encoders(bool on);
 
  private:

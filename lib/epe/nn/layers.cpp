@@ -18,17 +18,23 @@ PadConvImpl::PadConvImpl(int in, int out, int kernel, int stride, bool bias, boo
   }
 }
 
+void PadConvImpl::power_iteration() {
+  if (!spectral_) return;
+  torch::NoGradGuard no_grad;
+  const at::Tensor mat = conv->weight.reshape({conv->weight.size(0), -1});
+  const auto opt = F::NormalizeFuncOptions().dim(0).eps(1e-12);
+  v_.copy_(F::normalize(torch::mv(mat.t(), u_), opt));
+  u_.copy_(F::normalize(torch::mv(mat, v_), opt));
+}
+
 at::Tensor PadConvImpl::weight() {
   if (!spectral_) return conv->weight;
   const at::Tensor w = conv->weight;
   const at::Tensor mat = w.reshape({w.size(0), -1});
-  if (is_training()) {
-    torch::NoGradGuard no_grad;
-    const auto opt = F::NormalizeFuncOptions().dim(0).eps(1e-12);
-    v_.copy_(F::normalize(torch::mv(mat.t(), u_), opt));
-    u_.copy_(F::normalize(torch::mv(mat, v_), opt));
-  }
-  const at::Tensor sigma = torch::dot(u_, torch::mv(mat, v_));
+  if (is_training()) power_iteration();
+  // Copies, as PyTorch's spectral_norm: a second forward pass before backward() updates u and v
+  // in place again, which must not invalidate this pass's graph.
+  const at::Tensor sigma = torch::dot(u_.clone(), torch::mv(mat, v_.clone()));
   return w / sigma;
 }
 

@@ -25,6 +25,9 @@ class PadConvImpl : public torch::nn::Module {
  public:
   PadConvImpl(int in, int out, int kernel, int stride, bool bias, bool spectral = false, Pad pad = Pad::replicate);
   at::Tensor forward(const at::Tensor& x);
+  // One power iteration of the spectral norm (what a training-mode forward pass does first);
+  // nothing without spectral normalisation.
+  void power_iteration();
   torch::nn::Conv2d conv{nullptr};
 
  private:

@@ -20,7 +20,7 @@ ExportResult export_model(const ExportOptions& o) {
   r.generator = resolve_checkpoint(o.checkpoint);
   torch::serialize::InputArchive a;
   try {
-    a.load_from(r.generator);
+    a.load_from(r.generator, torch::kCPU);
   } catch (const std::exception&) {
     throw UserError(cat("'", r.generator, "' is not an epe checkpoint (or it is damaged)"));
   }

@@ -89,9 +89,10 @@ void set_requires_grad(torch::nn::Module& m, bool on) {
 }
 
 bool grads_finite(torch::nn::Module& m) {
+  std::vector<at::Tensor> ok;
   for (const auto& p : m.parameters())
-    if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) return false;
-  return true;
+    if (p.grad().defined()) ok.push_back(torch::isfinite(p.grad()).all());
+  return ok.empty() || torch::stack(ok).all().item<bool>();  // one device synchronisation
 }
 
 // Zero gradients for every parameter, defined ones included: Adam then updates parameters of
@@ -171,7 +172,7 @@ void save_checkpoint(const std::string& path, const Nets& n, const State& s, con
 torch::serialize::InputArchive open_checkpoint(const std::string& path) {
   torch::serialize::InputArchive a;
   try {
-    a.load_from(path);
+    a.load_from(path, torch::kCPU);  // whatever device it was saved from
     c10::IValue v;
     EPE_CHECK(a.try_read("epe_format", v) && v.isString() && v.toStringRef() == "epe-checkpoint-1", "");
   } catch (const std::exception&) {
@@ -193,6 +194,8 @@ void load_checkpoint(const std::string& path, Nets& n, State& s, const TrainOpti
             "' was made with another configuration:\n  its generator: ", nn::GeneratorConfig::from_ini(gc).describe(),
             "\n  this run's:    ", o.generator.describe(), "\n  (its discriminator: ", dc.size(), " bytes of settings",
             dc == o.discriminator.to_ini() ? ", the same" : ", different", ")");
+  const std::string loss = read_string(a, "gan_loss");
+  EPE_CHECK(loss == o.gan_loss, "checkpoint '", path, "' was trained with --gan-loss ", loss, ", not ", o.gan_loss);
   torch::serialize::InputArchive ag, ad, aog, aod;
   a.read("generator", ag);
   a.read("discriminator", ad);
@@ -202,6 +205,17 @@ void load_checkpoint(const std::string& path, Nets& n, State& s, const TrainOpti
   n.d->load(ad);
   n.opt_g->load(aog);
   n.opt_d->load(aod);
+  // Loaded on the CPU: back to the run's device, optimiser moments included.
+  const c10::Device dev = nn::parse_device(o.device);
+  n.g->to(dev);
+  n.d->to(dev);
+  for (auto* opt : {n.opt_g.get(), n.opt_d.get()})
+    for (auto& kv : opt->state()) {
+      auto& st = static_cast<torch::optim::AdamParamState&>(*kv.second);
+      st.exp_avg(st.exp_avg().to(dev));
+      st.exp_avg_sq(st.exp_avg_sq().to(dev));
+      if (st.max_exp_avg_sq().defined()) st.max_exp_avg_sq(st.max_exp_avg_sq().to(dev));
+    }
   torch::Tensor st, c;
   a.read("state", st);
   a.read("controller", c);
@@ -225,6 +239,21 @@ cv::Mat to_mat(const at::Tensor& chw) {  // [3, h, w] -> CV_32FC3
   const at::Tensor t = chw.detach().to(torch::kCPU, torch::kFloat32).permute({1, 2, 0}).contiguous();
   return cv::Mat(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_32FC3, const_cast<float*>(t.data_ptr<float>()))
       .clone();
+}
+
+// Keeps the header and the rows of steps before `step` (after a resume or a rollback).
+void truncate_log(const std::string& path, std::int64_t step, const std::string& header) {
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    if (kept.empty()) {
+      kept = line + "\n";
+      continue;
+    }
+    if (std::atoll(line.c_str()) < step) kept += line + "\n";
+  }
+  in.close();
+  write_file_atomic(path, kept.empty() ? header : kept);
 }
 
 std::string csv_header(int discs) {
@@ -309,17 +338,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
     const std::string ck = resolve_checkpoint(o.out);
     load_checkpoint(ck, n, s, o);
     say(cat("resumed from ", ck, " at step ", s.step));
-    // Keep the log rows before the resumed step.
-    std::ifstream in(log_path);
-    std::string line, kept;
-    while (std::getline(in, line)) {
-      if (kept.empty()) {
-        kept = line + "\n";
-        continue;
-      }
-      if (std::atoll(line.c_str()) < s.step) kept += line + "\n";
-    }
-    write_file_atomic(log_path, kept.empty() ? csv_header(n.d->count()) : kept);
+    truncate_log(log_path, s.step, csv_header(n.d->count()));
   } else {
     if (fs::exists(out)) {
       EPE_CHECK(o.force, "run folder '", o.out, "' exists; pass --resume to continue it or --force to start over");
@@ -388,7 +407,13 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
         if (run[i]) rec.ran.push_back(static_cast<int>(i));
       }
       if (rec.ran.empty()) {
+        // As the reference: no discriminator loss, but the optimiser and its schedule still step
+        // (zero gradients: momentum and weight decay move the weights).
         rec.kind = "skip";
+        zero_grads(*n.d);
+        set_lr(*n.opt_d, o.lr_d * std::pow(o.lr_gamma, double(s.d_steps / o.lr_step_d)));
+        n.opt_d->step();
+        ++s.d_steps;
       } else {
         set_requires_grad(*n.d, true);
         set_requires_grad(*n.g, false);
@@ -479,6 +504,9 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
       const std::int64_t rollbacks = s.rollbacks + 1;
       load_checkpoint(last_ck, n, s, o);
       s.rollbacks = std::max(s.rollbacks, rollbacks);
+      csv.close();  // the replayed steps replace the abandoned rows
+      truncate_log(log_path, s.step, csv_header(n.d->count()));
+      csv.open(log_path, std::ios::app);
       ++r.rollbacks;
       bad_in_a_row = 0;
       EPE_CHECK(r.rollbacks <= o.max_rollbacks, "training diverges: ", r.rollbacks,
@@ -506,7 +534,9 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
       eo.out = (out / "validation" / name).string();
       eo.device = o.device;
       eo.force = true;
+      if (autocast) at::autocast::set_enabled(false);  // validation in the checkpoint's precision
       const EnhanceResult er = enhance(eo);
+      if (autocast) at::autocast::set_enabled(true);
       say(cat("validation: ", er.frames, " frames enhanced -> ", eo.out));
     }
   }
