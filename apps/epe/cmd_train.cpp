@@ -84,6 +84,7 @@ int run_train(const Args& args) {
   s.add("force", &o.force, "start over in an existing RUN folder").not_recorded();
   if (!parse_command(s, c, args)) return 0;
   record_options(s, &o.command, &o.options_ini);
+  o.data.threads = c.threads;
   o.generator = nn::GeneratorConfig::preset(preset);
   o.discriminator = nn::DiscriminatorConfig::preset(preset);
   o.generator.gbuffer_channels = gbuffer_channels;

@@ -5,7 +5,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 
 #include "epe/layout/layout.h"
@@ -118,6 +117,10 @@ TEST(LayoutCli, BadInputExitsWithOneAndWritesNothing) {
                 &out),
             1);
   EXPECT_TRUE(contains(out, "--grid")) << out;
+  EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --names A,A --out " + dir / "l",
+                    &out),
+            1);
+  EXPECT_TRUE(contains(out, "names must differ")) << out;
   EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --labels gt --out " + dir / "l",
                 &out),
             1);

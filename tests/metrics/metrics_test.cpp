@@ -9,7 +9,6 @@
 #include <cmath>
 #include <filesystem>
 #include <opencv2/imgproc.hpp>
-#include <regex>
 
 #include "epe/core/rng.h"
 #include "epe/io/image.h"
@@ -160,6 +159,15 @@ TEST(MetricsCli, ColourTransferMetricsCacheLpipsAndErrors) {
   EXPECT_TRUE(contains(out, "robust labels")) << out;
   EXPECT_EQ(run_epe("metrics --real " + demo + "/real.csv --fake " + ct + " --metrics fid,bogus --out " + dir / "e", &out), 1);
   EXPECT_TRUE(contains(out, "bogus")) << out;
+  EXPECT_EQ(run_epe("metrics --real " + demo + "/real.csv --fake " + ct + " --metrics kvd --kid-subsets 0 --out " + dir / "e",
+                    &out),
+            1);
+  EXPECT_TRUE(contains(out, "--kid-subsets")) << out;
+  EXPECT_EQ(run_epe("baseline color-transfer --list " + demo + "/synthetic.csv --reference " + dir / "none.csv" +
+                        " --out " + dir / "e",
+                    &out),
+            1);
+  EXPECT_TRUE(contains(out, "none.csv")) << out;
   EXPECT_FALSE(fs::exists(dir / "e"));
 
   // LPIPS: an image against itself is 0; two lists row by row; mismatched lists are an error.
@@ -173,6 +181,10 @@ TEST(MetricsCli, ColourTransferMetricsCacheLpipsAndErrors) {
   write_text(dir / "ct/short.csv", read_text(ct).substr(0, read_text(ct).find('\n') + 1));
   EXPECT_EQ(run_epe("lpips " + demo + "/synthetic.csv " + dir / "ct/short.csv", &out), 1);
   EXPECT_TRUE(contains(out, "row by row")) << out;
+  // Images of different sizes.
+  write_png(dir / "small.png", cv::Mat(20, 30, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5)));
+  EXPECT_EQ(run_epe("lpips " + img0 + " " + dir / "small.png", &out), 1);
+  EXPECT_TRUE(contains(out, "of the same size")) << out;
 }
 
 TEST(Features, CacheKeyFollowsTheImagesAndTheExtractor) {

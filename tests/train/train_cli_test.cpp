@@ -63,6 +63,17 @@ TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
   EXPECT_TRUE(contains(out, "frames 64x96, 8 G-buffer channels, 12 classes")) << out;
   EXPECT_EQ(run_epe("export-model --checkpoint " + run + " --out " + dir / "g.pt", &out), 1);
   EXPECT_TRUE(contains(out, "--force")) << out;
+  EXPECT_EQ(run_epe("export-model --checkpoint " + demo + "/synthetic.csv --out " + dir / "g2.pt", &out), 1);
+  EXPECT_TRUE(contains(out, "is not an epe checkpoint")) << out;
+  EXPECT_FALSE(fs::exists(dir / "g2.pt"));
+  EXPECT_EQ(run_epe("enhance --checkpoint " + run + " --list " + demo + "/synthetic.csv --tile 10 --overlap 8 --out " +
+                        dir / "e3",
+                    &out),
+            1);
+  EXPECT_TRUE(contains(out, "--tile")) << out;
+  EXPECT_EQ(run_epe("fake-gbuffers --list " + demo + "/synthetic.csv --channels 5 --out " + dir / "f2", &out), 1);
+  EXPECT_TRUE(contains(out, "must divide 128")) << out;
+  EXPECT_FALSE(fs::exists(dir / "f2"));
 
   // Stand-in G-buffers: 32 channels named as fakes, usable for training.
   ASSERT_EQ(run_epe("fake-gbuffers --list " + demo + "/synthetic.csv --out " + dir / "fake", &out), 0) << out;

@@ -25,6 +25,13 @@ std::string format_duration(double s) {
   return buf;
 }
 
+std::string format_number(double v, const char* printf_format) {
+  if (!std::isfinite(v)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, printf_format, v);
+  return buf;
+}
+
 std::string format_bytes(double b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;

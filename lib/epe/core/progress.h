@@ -59,5 +59,7 @@ class Progress {
 std::string format_duration(double seconds);
 // "1.5 GiB", "12.0 MiB", "512 B".
 std::string format_bytes(double bytes);
+// One number with a printf format (e.g. "%.3f"); "-" for NaN and infinities (report tables).
+std::string format_number(double v, const char* printf_format);
 
 }  // namespace epe

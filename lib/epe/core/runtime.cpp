@@ -1,5 +1,7 @@
 #include "epe/core/runtime.h"
 
+#include <sys/resource.h>
+
 #include <ATen/Parallel.h>
 #include <H5public.h>
 #include <dlfcn.h>
@@ -97,6 +99,12 @@ std::string version_report() {
   s += cat("  CUDA      ", built_with_cuda() ? "built with CUDA" : "built without CUDA",
            built_with_cuda() ? (cuda_available() ? ", device available" : ", no device") : "", "\n");
   return s;
+}
+
+std::int64_t peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<std::int64_t>(u.ru_maxrss) * 1024;
 }
 
 }  // namespace epe

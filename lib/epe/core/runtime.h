@@ -2,6 +2,7 @@
 // Process-wide runtime settings shared by every command: thread counts of LibTorch,
 // OpenCV, OpenMP (FAISS) and OpenBLAS, and the build/version report of `epe --version`.
 
+#include <cstdint>
 #include <string>
 
 namespace epe {
@@ -21,6 +22,9 @@ std::string blas_name();
 
 // The multi-line text of `epe --version`.
 std::string version_report();
+
+// Peak resident set size of this process so far (bytes), for benchmarks.
+std::int64_t peak_rss_bytes();
 
 extern const char* const kVersion;
 

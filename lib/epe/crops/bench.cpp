@@ -1,6 +1,6 @@
 #include "epe/crops/bench.h"
+#include "epe/core/runtime.h"
 
-#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -20,12 +20,6 @@
 namespace fs = std::filesystem;
 
 namespace epe {
-
-std::int64_t peak_rss_bytes() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<std::int64_t>(u.ru_maxrss) * 1024;
-}
 
 void CropsBenchOptions::check() const {
   EPE_CHECK(frames >= 1, "option --frames: must be >= 1");

@@ -37,7 +37,4 @@ struct CropsBenchRow {
 
 std::vector<CropsBenchRow> bench_crops(const CropsBenchOptions& options);
 
-// Peak resident set size of this process so far (bytes).
-std::int64_t peak_rss_bytes();
-
 }  // namespace epe

@@ -4,7 +4,7 @@
 
 #include "epe/core/error.h"
 #include "epe/core/scratch_dir.h"
-#include "epe/crops/bench.h"
+#include "epe/core/runtime.h"
 #include "epe/demo/demo_data.h"
 #include "epe/io/classes.h"
 #include "epe/io/file_list.h"

@@ -1,11 +1,9 @@
 #include "epe/layout/layout.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <mutex>
-#include <thread>
 
 #include "epe/core/error.h"
 #include "epe/core/options.h"
@@ -252,36 +250,17 @@ LayoutStats accumulate_layout(const FileList& list, LabelKind kind, int grid_h, 
   const std::size_t n = list.rows.size();
   const std::size_t workers = std::max<std::size_t>(
       1, std::min<std::size_t>(n, threads > 0 ? std::size_t(threads) : hardware_threads()));
+  // One accumulator per contiguous chunk of rows; each chunk stops at its first bad row, so the
+  // error reported (the lowest chunk's) is the first bad row of the list.
   std::vector<LayoutAccumulator> acc;
   for (std::size_t w = 0; w < workers; ++w) acc.emplace_back(C, grid_h, grid_w);
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex err_mutex;
-  std::size_t err_index = n;
-  std::string err_message;
-  auto work = [&](std::size_t w) {
-    for (;;) {
-      const std::size_t i = next.fetch_add(1);
-      if (i >= n || failed.load()) return;
-      try {
-        acc[w].add(read_row_labels(list, list.rows[i], kind));
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(err_mutex);
-        if (i < err_index) {
-          err_index = i;
-          err_message = e.what();
-        }
-        failed = true;
-        return;
-      }
+  ThreadPool pool(workers);
+  pool.parallel_for(workers, [&](std::size_t w) {
+    for (std::size_t i = w * n / workers; i < (w + 1) * n / workers; ++i) {
+      acc[w].add(read_row_labels(list, list.rows[i], kind));
       if (progress) progress->add(1);
     }
-  };
-  std::vector<std::thread> pool;
-  for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work, w);
-  work(0);
-  for (auto& t : pool) t.join();
-  if (failed) throw UserError(err_message);
+  });
   for (std::size_t w = 1; w < workers; ++w) acc[0].merge(acc[w]);
   LayoutStats s = LayoutStats::from(acc[0]);
   s.labels = kind;

@@ -47,11 +47,7 @@ void text(cv::Mat& img, const std::string& s, int x, int y, double scale = 0.45,
   cv::putText(img, s, {x, y}, cv::FONT_HERSHEY_SIMPLEX, scale, color, 1, cv::LINE_AA);
 }
 
-std::string fmt(double v, const char* f = "%.3g") {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
+std::string fmt(double v, const char* f = "%.3g") { return format_number(v, f); }
 
 // Blue - white - red for signed values in [-1, 1] (RGB).
 cv::Vec3b diverging(double t) {

@@ -2,12 +2,9 @@
 // drawn independently, from the match store uniformly, and with its sampling weights.
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include "epe/core/error.h"
@@ -131,45 +128,24 @@ std::vector<SamplingRow> sampling_analysis(const SamplingOptions& o, const FileL
     grids[side].assign(k * g2, 255);
   }
   if (progress) progress->set_total(static_cast<std::int64_t>(jobs.size()));
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex err_mutex;
-  std::string err;
-  auto work = [&] {
-    for (;;) {
-      const std::size_t j = next.fetch_add(1);
-      if (j >= jobs.size() || failed) return;
-      const FrameJob& job = jobs[j];
-      const CropStore& store = job.side == 0 ? src : dst;
-      const FileList& list = job.side == 0 ? src_list : dst_list;
-      const ListRow& row =
-          list.rows[static_cast<std::size_t>((job.side == 0 ? src_rows : dst_rows)[static_cast<std::size_t>(job.frame)])];
-      try {
-        const cv::Mat labels = read_row_labels(list, row, kind);
-        for (const auto& [crop, s] : job.crops) {
-          const CropBox& b = store.boxes()[static_cast<std::size_t>(crop)];
-          EPE_CHECK(b.r0 >= 0 && b.c0 >= 0 && b.r1 <= labels.rows && b.c1 <= labels.cols && b.r1 > b.r0 && b.c1 > b.c0,
-                    at_line(list.path, row.line,
-                            cat("crop ", crop, " of '", store.path(), "' (rows ", b.r0, "..", b.r1, ", cols ", b.c0,
-                                "..", b.c1, ") lies outside the ", labels.rows, "x", labels.cols, " label map")));
-          crop_grid(labels, b, o.grid, grids[job.side].data() + s * g2);
-        }
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(err_mutex);
-        if (err.empty()) err = e.what();
-        failed = true;
-        return;
-      }
-      if (progress) progress->add(1);
+  ThreadPool pool(o.threads > 0 ? std::size_t(o.threads) : 0);
+  pool.parallel_for(jobs.size(), [&](std::size_t j) {
+    const FrameJob& job = jobs[j];
+    const CropStore& store = job.side == 0 ? src : dst;
+    const FileList& list = job.side == 0 ? src_list : dst_list;
+    const ListRow& row =
+        list.rows[static_cast<std::size_t>((job.side == 0 ? src_rows : dst_rows)[static_cast<std::size_t>(job.frame)])];
+    const cv::Mat labels = read_row_labels(list, row, kind);
+    for (const auto& [crop, s] : job.crops) {
+      const CropBox& b = store.boxes()[static_cast<std::size_t>(crop)];
+      EPE_CHECK(b.r0 >= 0 && b.c0 >= 0 && b.r1 <= labels.rows && b.c1 <= labels.cols && b.r1 > b.r0 && b.c1 > b.c0,
+                at_line(list.path, row.line,
+                        cat("crop ", crop, " of '", store.path(), "' (rows ", b.r0, "..", b.r1, ", cols ", b.c0, "..",
+                            b.c1, ") lies outside the ", labels.rows, "x", labels.cols, " label map")));
+      crop_grid(labels, b, o.grid, grids[job.side].data() + s * g2);
     }
-  };
-  const std::size_t workers =
-      std::max<std::size_t>(1, std::min<std::size_t>(jobs.size(), o.threads > 0 ? std::size_t(o.threads) : hardware_threads()));
-  std::vector<std::thread> pool;
-  for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (failed) throw UserError(err);
+    if (progress) progress->add(1);
+  });
 
   // Agreement: positions whose labels are equal and not 255, over all positions.
   std::vector<SamplingRow> out;

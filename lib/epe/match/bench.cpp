@@ -11,7 +11,7 @@
 #include "epe/core/progress.h"
 #include "epe/core/rng.h"
 #include "epe/core/scratch_dir.h"
-#include "epe/crops/bench.h"
+#include "epe/core/runtime.h"
 #include "epe/crops/crop_store.h"
 #include "epe/io/npz.h"
 #include "epe/match/knn.h"

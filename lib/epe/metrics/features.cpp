@@ -20,6 +20,7 @@
 #include "epe/io/image.h"
 #include "epe/nn/device.h"
 #include "epe/nn/vgg16.h"
+#include "epe/nn/convert.h"
 
 namespace fs = std::filesystem;
 
@@ -115,9 +116,7 @@ torch::Tensor load_batch(const ImageSet& set, std::size_t begin, std::size_t end
     EPE_CHECK(frames[i].rows == h && frames[i].cols == w, set.where(begin + i), ": image is ", frames[i].rows, "x",
               frames[i].cols, " but the others in its batch are ", h, "x", w,
               " (give a fixed --kvd-size instead of native)");
-    cv::Mat c = frames[i].isContinuous() ? frames[i] : frames[i].clone();
-    torch::Tensor t = torch::from_blob(c.data, {h, w, 3}, torch::kFloat32).permute({2, 0, 1});
-    x[static_cast<std::int64_t>(i)].copy_(t);
+    x[static_cast<std::int64_t>(i)].copy_(nn::image_to_tensor(frames[i]));
   }
   return x;
 }
@@ -193,13 +192,8 @@ class InceptionExtractor : public FeatureExtractor {
 
 class VggExtractor : public FeatureExtractor {
  public:
-  explicit VggExtractor(const ExtractorOptions& o) : o_(o), device_(nn::parse_device(o.device)) {
-    nn::Vgg16Options vo;
-    vo.weights = o.vgg;
-    vo.seed = o.seed;
-    vo.padding = nn::Padding::zeros;
-    vgg_ = std::make_shared<nn::Vgg16>(vo);
-    vgg_->to(device_);
+  VggExtractor(const ExtractorOptions& o, std::shared_ptr<nn::Vgg16> net)
+      : o_(o), device_(nn::parse_device(o.device)), vgg_(net ? std::move(net) : make_metrics_vgg(o)) {
     random_init = vgg_->random_init();
     tap_ = nn::vgg16_tap_index(o.vgg_tap);
     if (o.vgg_size != "native") size_ = parse_hw(o.vgg_size, "--kvd-size", 4096);
@@ -247,9 +241,19 @@ std::unique_ptr<FeatureExtractor> make_inception_extractor(const ExtractorOption
   return std::make_unique<InceptionExtractor>(o);
 }
 
-std::unique_ptr<FeatureExtractor> make_vgg_extractor(const ExtractorOptions& o) {
+std::shared_ptr<nn::Vgg16> make_metrics_vgg(const ExtractorOptions& o) {
+  nn::Vgg16Options vo;
+  vo.weights = o.vgg;
+  vo.seed = o.seed;
+  vo.padding = nn::Padding::zeros;
+  auto vgg = std::make_shared<nn::Vgg16>(vo);
+  vgg->to(nn::parse_device(o.device));
+  return vgg;
+}
+
+std::unique_ptr<FeatureExtractor> make_vgg_extractor(const ExtractorOptions& o, std::shared_ptr<nn::Vgg16> net) {
   o.check();
-  return std::make_unique<VggExtractor>(o);
+  return std::make_unique<VggExtractor>(o, std::move(net));
 }
 
 FeatureMatrix cached_features(FeatureExtractor& ex, const ImageSet& set, const std::string& cache_dir, bool* hit,

@@ -18,6 +18,9 @@
 namespace epe {
 
 class Progress;
+namespace nn {
+class Vgg16;
+}
 
 inline constexpr const char* kFeatureStoreFormat = "features";
 inline constexpr int kFeatureStoreVersion = 1;
@@ -58,7 +61,11 @@ class FeatureExtractor {
 };
 
 std::unique_ptr<FeatureExtractor> make_inception_extractor(const ExtractorOptions& o);
-std::unique_ptr<FeatureExtractor> make_vgg_extractor(const ExtractorOptions& o);
+// `net`: a VGG-16 to share (zero padding, on o.device); null = one built from o.vgg / o.seed.
+std::unique_ptr<FeatureExtractor> make_vgg_extractor(const ExtractorOptions& o, std::shared_ptr<nn::Vgg16> net = nullptr);
+
+// The VGG-16 the extractor options describe (zero padding, moved to o.device).
+std::shared_ptr<nn::Vgg16> make_metrics_vgg(const ExtractorOptions& o);
 
 // The set's features: read from `cache_dir` when a store with the same key exists, else
 // extracted (and written there when cache_dir is not empty). `hit` says which.

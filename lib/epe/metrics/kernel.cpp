@@ -55,6 +55,17 @@ double mmd2(const torch::Tensor& x, const torch::Tensor& y) {
 
 }  // namespace
 
+MeanStd mean_std(const std::vector<double>& values) {
+  MeanStd m;
+  if (values.empty()) return m;
+  for (double v : values) m.mean += v;
+  m.mean /= double(values.size());
+  double ss = 0;
+  for (double v : values) ss += (v - m.mean) * (v - m.mean);
+  m.std = std::sqrt(ss / double(values.size()));
+  return m;
+}
+
 double mmd2_rows(const FeatureMatrix& x, const std::vector<std::int64_t>& rx, const FeatureMatrix& y,
                  const std::vector<std::int64_t>& ry) {
   EPE_CHECK(x.d == y.d, "feature dimensions differ (", x.d, " and ", y.d, ")");
@@ -105,12 +116,9 @@ KidResult kid(const FeatureMatrix& real, const FeatureMatrix& fake,
     EPE_ASSERT(real_subsets[s].size() == fake_subsets[s].size(), "KID subsets of different sizes");
     r.values.push_back(mmd2_rows(fake, fake_subsets[s], real, real_subsets[s]));
   }
-  double sum = 0;
-  for (double v : r.values) sum += v;
-  r.mean = sum / r.values.size();
-  double ss = 0;
-  for (double v : r.values) ss += (v - r.mean) * (v - r.mean);
-  r.std = std::sqrt(ss / r.values.size());
+  const MeanStd m = mean_std(r.values);
+  r.mean = m.mean;
+  r.std = m.std;
   return r;
 }
 

@@ -18,6 +18,12 @@ struct FeatureMatrix {
   const float* row(std::int64_t i) const { return data.data() + i * d; }
 };
 
+// Mean and standard deviation (ddof 0, as numpy's and torch-fidelity's np.std) of values.
+struct MeanStd {
+  double mean = 0, std = 0;
+};
+MeanStd mean_std(const std::vector<double>& values);
+
 struct KidResult {
   double mean = 0, std = 0;     // over subsets; std with ddof 0 (torch-fidelity)
   std::int64_t subset_size = 0;

@@ -11,8 +11,10 @@
 #include "epe/core/progress.h"
 #include "epe/io/image.h"
 #include "epe/metrics/features.h"
+#include "epe/metrics/kernel.h"
 #include "epe/nn/device.h"
 #include "epe/nn/lpips.h"
+#include "epe/nn/convert.h"
 
 namespace fs = std::filesystem;
 
@@ -26,10 +28,6 @@ bool is_image(const std::string& p) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
-torch::Tensor tensor_of(const cv::Mat& m) {
-  cv::Mat c = m.isContinuous() ? m : m.clone();
-  return torch::from_blob(c.data, {1, c.rows, c.cols, 3}, torch::kFloat32).permute({0, 3, 1, 2}).clone();
-}
 
 }  // namespace
 
@@ -80,14 +78,12 @@ LpipsPairsResult lpips_pairs(const LpipsPairsOptions& o, Progress* progress) {
     }
     EPE_CHECK(x.size() == y.size(), wb[i], ": '", r.b[i], "' is ", y.rows, "x", y.cols, " but '", r.a[i], "' is ",
               x.rows, "x", x.cols, " (LPIPS compares images of the same size)");
-    r.distance.push_back(net.forward(tensor_of(x).to(dev), tensor_of(y).to(dev)).item<double>());
+    r.distance.push_back(net.forward(nn::image_to_tensor(x).unsqueeze(0).to(dev), nn::image_to_tensor(y).unsqueeze(0).to(dev)).item<double>());
     if (progress) progress->add(1);
   }
-  double s = 0, ss = 0;
-  for (double d : r.distance) s += d;
-  r.mean = s / r.distance.size();
-  for (double d : r.distance) ss += (d - r.mean) * (d - r.mean);
-  r.std = std::sqrt(ss / r.distance.size());
+  const MeanStd m = mean_std(r.distance);
+  r.mean = m.mean;
+  r.std = m.std;
   if (!o.out.empty()) {
     std::string csv = "a,b,lpips\n";
     char buf[64];

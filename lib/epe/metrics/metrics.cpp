@@ -22,6 +22,7 @@
 #include "epe/io/labels.h"
 #include "epe/nn/device.h"
 #include "epe/nn/vgg16.h"
+#include "epe/nn/convert.h"
 
 namespace fs = std::filesystem;
 
@@ -90,8 +91,7 @@ SkvdCrops skvd_crops(const ImageSet& set, const SkvdOptions& o, nn::Vgg16& vgg, 
     });
     torch::Tensor x = torch::empty({static_cast<std::int64_t>(crops.size()), 3, side, side}, torch::kFloat32);
     for (std::size_t k = 0; k < crops.size(); ++k)
-      x[static_cast<std::int64_t>(k)].copy_(
-          torch::from_blob(crops[k].data, {side, side, 3}, torch::kFloat32).permute({2, 0, 1}));
+      x[static_cast<std::int64_t>(k)].copy_(nn::image_to_tensor(crops[k]));
     torch::Tensor y = vgg.forward(nn::normalize(x, nn::Normalization::imagenet()).to(dev), tap);
     y = o.pool == "mean" ? y.mean({2, 3}) : y.reshape({y.size(0), -1});
     y = y.to(torch::kCPU, torch::kFloat32).contiguous();
@@ -138,11 +138,9 @@ SkvdResult skvd(const SkvdCrops& real, const SkvdCrops& fake, const SkvdOptions&
       }
       v.push_back(mmd2_rows(fake.features, sf, real.features, sr));
     }
-    double sum = 0, ss = 0;
-    for (double x : v) sum += x;
-    r.mean = sum / v.size();
-    for (double x : v) ss += (x - r.mean) * (x - r.mean);
-    r.std = std::sqrt(ss / v.size());
+    const MeanStd m = mean_std(v);
+    r.mean = m.mean;
+    r.std = m.std;
   }
   // Per class: the fake crop's dominant label (most frequent cell value; ties: smaller id).
   std::map<int, std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>>> groups;
@@ -188,12 +186,7 @@ namespace {
 
 bool wants(const MetricsOptions& o, const char* m) { return std::find(o.metrics.begin(), o.metrics.end(), m) != o.metrics.end(); }
 
-std::string num(double v, const char* f = "%.4f") {
-  if (!std::isfinite(v)) return "-";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
+std::string num(double v, const char* f = "%.4f") { return format_number(v, f); }
 
 // "lower" / "higher" / "equal within std" of b against a (values with stds).
 std::string compare(const std::string& metric, const std::string& na, double a, double sa, const std::string& nb,
@@ -345,13 +338,15 @@ MetricsResult run_metrics(const MetricsOptions& o) {
     for (const auto& f : o.fakes) names.push_back(fs::path(f).stem().string());
 
   std::unique_ptr<FeatureExtractor> inception, vgg;
+  std::shared_ptr<nn::Vgg16> vgg_net;  // one VGG-16 (one weights read) for KVD and sKVD
   std::string inception_desc, vgg_desc;
   if (wants(o, "fid") || wants(o, "kid")) {
     inception = make_inception_extractor(o.extractor);
     inception_desc = inception->description();
   }
   if (wants(o, "kvd") || wants(o, "skvd")) {
-    vgg = make_vgg_extractor(o.extractor);
+    vgg_net = make_metrics_vgg(o.extractor);
+    vgg = make_vgg_extractor(o.extractor, vgg_net);
     vgg_desc = vgg->description();
     if (vgg->random_init)
       r.warnings.push_back("VGG-16 has RANDOM weights (no --vgg): KVD and sKVD are not comparable with published "
@@ -370,16 +365,9 @@ MetricsResult run_metrics(const MetricsOptions& o) {
   if (inception) real_inc = features(*inception, real, "real");
   if (wants(o, "kvd")) real_vgg = features(*vgg, real, "real");
   SkvdCrops real_crops;
-  std::unique_ptr<nn::Vgg16> skvd_vgg;
   if (wants(o, "skvd")) {
-    nn::Vgg16Options vo;
-    vo.weights = o.extractor.vgg;
-    vo.seed = o.extractor.seed;
-    vo.padding = nn::Padding::zeros;
-    skvd_vgg = std::make_unique<nn::Vgg16>(vo);
-    skvd_vgg->to(nn::parse_device(o.extractor.device));
     Progress p("sKVD crops of real", r.real_frames, "frames");
-    real_crops = skvd_crops(real, o.skvd, *skvd_vgg, o.extractor.device, o.seed, 0, o.extractor.threads, &p);
+    real_crops = skvd_crops(real, o.skvd, *vgg_net, o.extractor.device, o.seed, 0, o.extractor.threads, &p);
   }
   for (std::size_t i = 0; i < fakes.size(); ++i) {
     MetricsRow row;
@@ -403,7 +391,7 @@ MetricsResult run_metrics(const MetricsOptions& o) {
     }
     if (wants(o, "skvd")) {
       Progress p(cat("sKVD crops of ", names[i]), row.frames, "frames");
-      const SkvdCrops fc = skvd_crops(fakes[i], o.skvd, *skvd_vgg, o.extractor.device, o.seed, 1, o.extractor.threads, &p);
+      const SkvdCrops fc = skvd_crops(fakes[i], o.skvd, *vgg_net, o.extractor.device, o.seed, 1, o.extractor.threads, &p);
       p.finish();
       row.skvd = skvd(real_crops, fc, o.skvd, o.seed);
       row.has_skvd = true;

@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "epe/core/error.h"
-#include "epe/crops/bench.h"
+#include "epe/core/runtime.h"
 #include "epe/demo/demo_data.h"
 #include "epe/nn/device.h"
 #include "epe/nn/generator.h"

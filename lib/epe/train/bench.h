@@ -20,7 +20,7 @@ struct GeneratorBenchOptions {
 struct GeneratorBenchResult {
   std::int64_t parameters = 0;
   double seconds_per_pass = 0, steps_per_second = 0;
-  std::int64_t peak_rss_bytes = 0, peak_device_bytes = 0;
+  std::int64_t peak_rss_bytes = 0;
   int classes_present = -1;  // materials present in the crop (demo maps)
 };
 

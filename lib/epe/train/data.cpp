@@ -21,6 +21,7 @@
 #include "epe/io/image.h"
 #include "epe/io/labels.h"
 #include "epe/match/match.h"
+#include "epe/nn/convert.h"
 
 namespace fs = std::filesystem;
 
@@ -78,6 +79,14 @@ MaterialTable MaterialTable::read(const std::string& path) {
   return t;
 }
 
+at::Tensor MaterialTable::one_hot(const cv::Mat& gt) const {
+  torch::Tensor m = torch::empty({gt.rows, gt.cols}, torch::kInt64);
+  auto* mp = m.data_ptr<std::int64_t>();
+  for (int r = 0; r < gt.rows; ++r)
+    for (int c = 0; c < gt.cols; ++c) mp[r * gt.cols + c] = of_id[gt.at<std::uint8_t>(r, c)];
+  return torch::one_hot(m, static_cast<int64_t>(names.size())).permute({2, 0, 1}).to(torch::kFloat32);
+}
+
 struct TrainData::Impl {
   TrainDataOptions o;
   FileList syn, real;
@@ -102,20 +111,15 @@ std::vector<std::int32_t> frame_rows(const CropStore& store, const FileList& lis
   return rows;
 }
 
-// Robust labels as int64 ids < 194 (a clear error otherwise: they index the label embedding).
-void check_robust(const cv::Mat& m, const std::string& path) {
-  for (int r = 0; r < m.rows; ++r) {
-    const auto* p = m.ptr<std::uint8_t>(r);
-    for (int c = 0; c < m.cols; ++c)
-      EPE_CHECK(p[c] < kUniversalClasses, "robust label map '", path, "': id ", int(p[c]), " at (row ", r, ", col ", c,
-                ") is not an MSeg class (0..193); ids reach the discriminator's label embedding, so unlabeled (255) "
-                "pixels are not allowed in training data");
+// A robust label map for training: ids 0..193 only (they index the discriminator's label
+// embedding, so 255 is an error too).
+cv::Mat read_robust_labels(const std::string& path) {
+  try {
+    return read_label_map(path, kUniversalClasses - 1, /*allow_unlabeled=*/false);
+  } catch (const UserError& e) {
+    throw UserError(cat(e.what(), "; robust label ids reach the discriminator's label embedding, so only MSeg "
+                                  "classes 0..193 are allowed in training data (no unlabeled 255)"));
   }
-}
-
-torch::Tensor image_tensor(const cv::Mat& rgb) {  // CV_32FC3 -> [3, h, w]
-  cv::Mat c = rgb.isContinuous() ? rgb : rgb.clone();
-  return torch::from_blob(c.data, {c.rows, c.cols, 3}, torch::kFloat32).permute({2, 0, 1}).clone();
 }
 
 torch::Tensor label_tensor(const cv::Mat& m) {  // CV_8UC1 -> [h, w] int64
@@ -153,9 +157,8 @@ TrainData::TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_cl
     try {
       const auto hw = read_image_size(row.image());
       EPE_CHECK(!row.robust_labels().empty(), "no robust labels (run `epe segment`)");
-      const cv::Mat lab = read_label_map(row.robust_labels(), 255);
+      const cv::Mat lab = read_robust_labels(row.robust_labels());
       check_same_size(lab, row.robust_labels(), hw[0], hw[1], row.image());
-      check_robust(lab, row.robust_labels());
       if (syn) {
         EPE_CHECK(!row.gbuffers().empty(), "no G-buffers in this row");
         const GBufferHeader g = probe_gbuffers(row.gbuffers());
@@ -265,10 +268,8 @@ TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks) const {
       const cv::Mat img = read_image(row.image());
       EPE_CHECK(rect.x >= 0 && rect.y >= 0 && rect.br().x <= img.cols && rect.br().y <= img.rows, "crop (rows ", box.r0,
                 "..", box.r1, ", cols ", box.c0, "..", box.c1, ") lies outside the ", img.rows, "x", img.cols, " frame");
-      torch::Tensor image = image_tensor(img(rect));
-      const cv::Mat rob = read_label_map(row.robust_labels(), 255);
-      check_robust(rob(rect), row.robust_labels());
-      torch::Tensor labels = label_tensor(rob(rect));
+      torch::Tensor image = nn::image_to_tensor(img(rect));
+      torch::Tensor labels = label_tensor(read_robust_labels(row.robust_labels())(rect));
       torch::Tensor g, classes;
       if (syn) {
         const GBuffers gbuf = read_gbuffers(row.gbuffers());
@@ -279,13 +280,7 @@ TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks) const {
                 .slice(1, box.c0, box.c1)
                 .permute({2, 0, 1})
                 .clone();
-        const cv::Mat gt = read_label_map(row.gt_labels(), 255);
-        const cv::Mat gtc = gt(rect);
-        torch::Tensor mat = torch::empty({gtc.rows, gtc.cols}, torch::kInt64);
-        auto* mp = mat.data_ptr<std::int64_t>();
-        for (int r = 0; r < gtc.rows; ++r)
-          for (int c = 0; c < gtc.cols; ++c) mp[r * gtc.cols + c] = d.materials.of_id[gtc.at<std::uint8_t>(r, c)];
-        classes = torch::one_hot(mat, d.num_classes).permute({2, 0, 1}).to(torch::kFloat32);
+        classes = d.materials.one_hot(read_label_map(row.gt_labels(), 255)(rect));
       }
       if (d.o.resize > 0 && (image.size(1) != d.o.resize || image.size(2) != d.o.resize)) {
         namespace F = torch::nn::functional;

@@ -10,6 +10,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <opencv2/core/mat.hpp>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -46,6 +48,8 @@ struct MaterialTable {
   std::vector<int> of_id;  // 256 entries
   std::vector<std::string> names;
   static MaterialTable read(const std::string& path);  // UserError naming the file and line
+  // GT label map (CV_8UC1) -> one-hot material maps [K, h, w] float32.
+  at::Tensor one_hot(const cv::Mat& gt) const;
 };
 
 // <data>/materials/cityscapes-34_to_material.tsv

@@ -14,6 +14,7 @@
 #include "epe/io/image.h"
 #include "epe/nn/device.h"
 #include "epe/nn/vgg16.h"
+#include "epe/nn/convert.h"
 
 namespace fs = std::filesystem;
 
@@ -50,7 +51,7 @@ FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* prog
     } catch (const UserError& e) {
       throw UserError(at_line(list.path, row.line, e.what()));
     }
-    const at::Tensor x = torch::from_blob(img.ptr<float>(), {img.rows, img.cols, 3}, torch::kFloat32).permute({2, 0, 1}).unsqueeze(0);
+    const at::Tensor x = nn::image_to_tensor(img).unsqueeze(0);
     at::Tensor f = vgg.forward(nn::normalize(x, nn::Normalization::imagenet()).to(dev), tap);
     f = f.reshape({1, o.channels, 128 / o.channels, f.size(2), f.size(3)}).mean(2);
     namespace F = torch::nn::functional;

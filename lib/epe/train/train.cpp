@@ -25,6 +25,7 @@
 #include "epe/nn/device.h"
 #include "epe/nn/lpips.h"
 #include "epe/nn/vgg16.h"
+#include "epe/nn/convert.h"
 
 namespace fs = std::filesystem;
 
@@ -233,12 +234,6 @@ void load_checkpoint(const std::string& path, Nets& n, State& s, const TrainOpti
     s.ctl[i].wait = static_cast<std::int64_t>(cp[5 * i + 3]);
     s.ctl[i].count = static_cast<std::int64_t>(cp[5 * i + 4]);
   }
-}
-
-cv::Mat to_mat(const at::Tensor& chw) {  // [3, h, w] -> CV_32FC3
-  const at::Tensor t = chw.detach().to(torch::kCPU, torch::kFloat32).permute({1, 2, 0}).contiguous();
-  return cv::Mat(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_32FC3, const_cast<float*>(t.data_ptr<float>()))
-      .clone();
 }
 
 // Keeps the header and the rows of steps before `step` (after a resume or a rollback).
@@ -493,7 +488,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
       const at::Tensor e = n.g->forward(b.syn_image.narrow(0, 0, 1), b.gbuffers.narrow(0, 0, 1), b.classes.narrow(0, 0, 1));
       n.g->train();
       cv::Mat row;
-      cv::hconcat(std::vector<cv::Mat>{to_mat(b.syn_image[0]), to_mat(e[0]), to_mat(b.real_image[0])}, row);
+      cv::hconcat(std::vector<cv::Mat>{nn::tensor_to_image(b.syn_image[0]), nn::tensor_to_image(e[0]), nn::tensor_to_image(b.real_image[0])}, row);
       char name[48];
       std::snprintf(name, sizeof name, "step_%07lld.png", static_cast<long long>(s.step));
       write_png((out / "samples" / name).string(), row);
@@ -582,25 +577,15 @@ EnhanceResult enhance(const EnhanceOptions& o) {
     at::Tensor x, gb, cls;
     try {
       const cv::Mat img = read_image(row.image());
-      x = torch::from_blob(const_cast<float*>(img.ptr<float>()), {img.rows, img.cols, 3}, torch::kFloat32)
-              .permute({2, 0, 1})
-              .unsqueeze(0)
-              .clone();
+      x = nn::image_to_tensor(img).unsqueeze(0);
       const GBuffers g_ = read_gbuffers(row.gbuffers());
       EPE_CHECK(g_.channels == gc.gbuffer_channels, "G-buffers '", row.gbuffers(), "' have ", g_.channels,
                 " channels, the generator expects ", gc.gbuffer_channels);
       EPE_CHECK(g_.height == img.rows && g_.width == img.cols, "G-buffers '", row.gbuffers(), "' are not the image's size");
-      gb = torch::from_blob(const_cast<float*>(g_.data.data()), {g_.height, g_.width, g_.channels}, torch::kFloat32)
-               .permute({2, 0, 1})
-               .unsqueeze(0)
-               .clone();
+      gb = nn::hwc_to_tensor(g_.data.data(), g_.height, g_.width, g_.channels).unsqueeze(0);
       const cv::Mat gt = read_label_map(row.gt_labels(), 255);
       check_same_size(gt, row.gt_labels(), img.rows, img.cols, row.image());
-      at::Tensor m = torch::empty({gt.rows, gt.cols}, torch::kInt64);
-      auto* mp = m.data_ptr<std::int64_t>();
-      for (int rr = 0; rr < gt.rows; ++rr)
-        for (int c = 0; c < gt.cols; ++c) mp[rr * gt.cols + c] = mt.of_id[gt.at<std::uint8_t>(rr, c)];
-      cls = torch::one_hot(m, gc.num_classes).permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
+      cls = mt.one_hot(gt).unsqueeze(0);
     } catch (const UserError& e) {
       throw UserError(at_line(list.path, row.line, e.what()));
     }
@@ -623,7 +608,7 @@ EnhanceResult enhance(const EnhanceOptions& o) {
     }
     char file[32];
     std::snprintf(file, sizeof file, "%06zu.png", i);
-    write_png((tmp / "images" / file).string(), to_mat(y[0]));
+    write_png((tmp / "images" / file).string(), nn::tensor_to_image(y[0]));
     std::vector<std::string> fields = row.fields;
     fields[0] = fs::absolute(tmp / "images" / file).string();
     for (std::size_t k = 1; k < fields.size(); ++k)
