@@ -10,7 +10,7 @@ export EPE_ROOT EPE_BUILD_DIR
 
 EPE_APT_PACKAGES=(
   cmake g++ make pkg-config ccache
-  libtorch-dev libfaiss-dev libopencv-dev libhdf5-dev libboost-program-options-dev libzip-dev
+  libtorch-dev libfaiss-dev libopencv-dev libhdf5-dev libboost-program-options-dev libzip-dev libpng-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas0-pthread  # without it LibTorch and FAISS use the reference BLAS (~10x slower)
   jupyter-nbconvert python3-ipykernel python3-h5py python3-matplotlib  # notebooks/ (executed by the tests)

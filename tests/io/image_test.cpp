@@ -5,7 +5,6 @@
 
 #include "epe/core/error.h"
 #include "epe/io/image.h"
-#include "epe/io/labels.h"
 #include "test_util.h"
 
 namespace epe {
@@ -100,49 +99,5 @@ TEST(Image, WritePngRoundTrips) {
   EXPECT_EQ(back.at<cv::Vec3b>(2, 3), cv::Vec3b(64, 128, 255));
 }
 
-TEST(Labels, ValidMapIsRead) {
-  test::TempDir dir;
-  cv::Mat l(4, 5, CV_8UC1, cv::Scalar(193));
-  l.at<std::uint8_t>(1, 1) = 255;
-  l.at<std::uint8_t>(2, 2) = 0;
-  write_png(dir / "l.png", l);
-  cv::Mat r = read_label_map(dir / "l.png");
-  EXPECT_EQ(cv::countNonZero(r != l), 0);
-}
-
-TEST(Labels, OutOfRangeIdIsReportedWithItsPixel) {
-  test::TempDir dir;
-  cv::Mat l(4, 5, CV_8UC1, cv::Scalar(3));
-  l.at<std::uint8_t>(2, 4) = 200;
-  write_png(dir / "l.png", l);
-  try {
-    read_label_map(dir / "l.png");
-    FAIL();
-  } catch (const UserError& e) {
-    std::string m = e.what();
-    EXPECT_NE(m.find("label id 200 at (row 2, col 4)"), std::string::npos) << m;
-  }
-  EXPECT_NO_THROW(read_label_map(dir / "l.png", 254));
-}
-
-TEST(Labels, ColourOr16BitMapsAreRejected) {
-  test::TempDir dir;
-  write_png(dir / "rgb.png", cv::Mat(2, 2, CV_8UC3, cv::Scalar(1, 1, 1)));
-  EXPECT_THROW(read_label_map(dir / "rgb.png"), UserError);
-  write_png(dir / "d.png", cv::Mat(2, 2, CV_16UC1, cv::Scalar(1)));
-  EXPECT_THROW(read_label_map(dir / "d.png"), UserError);
-}
-
-TEST(Labels, SizeMustEqualTheImages) {
-  cv::Mat l(4, 5, CV_8UC1, cv::Scalar(0));
-  EXPECT_NO_THROW(check_same_size(l, "l.png", 4, 5, "i.png"));
-  try {
-    check_same_size(l, "l.png", 8, 10, "i.png");
-    FAIL();
-  } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("4x5"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("8x10"), std::string::npos) << e.what();
-  }
-}
 
 }  // namespace epe

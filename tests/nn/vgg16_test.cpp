@@ -1,6 +1,8 @@
 #include "epe/nn/vgg16.h"
 
 #include <gtest/gtest.h>
+#include <fstream>
+#include <iterator>
 #include <torch/torch.h>
 
 #include "epe/io/npz.h"
@@ -104,11 +106,57 @@ TEST(Vgg16, ReadsStateDictWrittenByPythonTorchSave) {
   EXPECT_NE(msg.find("features.2.weight"), std::string::npos) << msg;
 }
 
-TEST(Vgg16, LegacyFormatGetsResaveCommand) {
-  std::string msg = user_error_message([] { nn::read_state_dict(fixture_dir() + "/partial_legacy.pt"); });
-  EXPECT_NE(msg.find("legacy"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("torch.save(torch.load("), std::string::npos) << msg;
-  EXPECT_NE(msg.find("partial_legacy.pt"), std::string::npos) << msg;
+TEST(Vgg16, LegacyFormatReadsAsTheZipFormat) {
+  // The same dict saved by python3-torch in both formats (make_vgg_fixture.py).
+  nn::StateDict legacy = nn::read_state_dict(fixture_dir() + "/partial_legacy.pt");
+  nn::StateDict zip = nn::read_state_dict(fixture_dir() + "/partial_zip.pt");
+  ASSERT_EQ(legacy.tensors.size(), zip.tensors.size());
+  for (auto& [k, t] : zip.tensors) {
+    ASSERT_TRUE(legacy.tensors.count(k)) << k;
+    EXPECT_TRUE(torch::equal(legacy.tensors.at(k), t)) << k;
+  }
+  EXPECT_TRUE(torch::equal(legacy.tensors.at("classifier.6.bias"), torch::arange(1000, torch::kFloat)));
+  EXPECT_EQ(legacy.provenance.rfind("partial_legacy.pt sha256:", 0), 0u) << legacy.provenance;
+}
+
+TEST(Vgg16, LegacyAndZipWeightsGiveBitIdenticalCropFeatures) {
+  // A full VGG-16 whose weights are strided views of small storages (make_legacy_fixture.py).
+  nn::StateDict legacy = nn::read_state_dict(fixture_dir() + "/vgg16_strided_legacy.pt");
+  nn::StateDict zip = nn::read_state_dict(fixture_dir() + "/vgg16_strided_zip.pt");
+  ASSERT_EQ(legacy.tensors.size(), 26u);
+  ASSERT_EQ(zip.tensors.size(), 26u);
+  for (auto& [k, t] : zip.tensors) EXPECT_TRUE(torch::equal(legacy.tensors.at(k), t)) << k;
+  // w[o, i, y, x] = base[o + 3i + 7y + 2x]: the strided layout survived.
+  const at::Tensor w = zip.tensors.at("features.0.weight");
+  EXPECT_EQ(w.sizes(), at::IntArrayRef({64, 3, 3, 3}));
+  EXPECT_EQ(w[0][1][0][0].item<float>(), w[3][0][0][0].item<float>());  // base[3] both ways
+  EXPECT_EQ(w[0][0][1][0].item<float>(), w[7][0][0][0].item<float>());  // base[7]
+  nn::Vgg16Options vo;
+  vo.padding = nn::Padding::none;
+  nn::Vgg16 a(vo), b(vo);
+  a.load(legacy);
+  b.load(zip);
+  torch::manual_seed(3);
+  const at::Tensor x = torch::rand({2, 3, 196, 212});
+  const at::Tensor fa = a.forward(x, nn::vgg16_tap_index("relu5_3"));
+  const at::Tensor fb = b.forward(x, nn::vgg16_tap_index("relu5_3"));
+  EXPECT_EQ(fa.sizes(), at::IntArrayRef({2, 512, 1, 2}));
+  EXPECT_TRUE(torch::equal(fa, fb));
+  EXPECT_GT(fa.abs().sum().item<double>(), 0.0);
+}
+
+TEST(Vgg16, TruncatedLegacyFileNamesTheFile) {
+  const std::string src = fixture_dir() + "/partial_legacy.pt";
+  std::ifstream in(src, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  TempDir dir;
+  for (std::size_t cut : {bytes.size() - 100, bytes.size() / 2, std::size_t(40)}) {
+    const std::string p = (dir / "cut.pth");
+    write_text(p, bytes.substr(0, cut));
+    std::string msg = user_error_message([&] { nn::read_state_dict(p); });
+    EXPECT_NE(msg.find("cut.pth"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("legacy"), std::string::npos) << msg;
+  }
 }
 
 TEST(Vgg16, ShapeMismatchNamesKeyAndBothShapes) {

@@ -6,6 +6,7 @@
 
 #include "epe/core/atomic_file.h"
 #include "epe/core/error.h"
+#include "epe/io/classes.h"
 
 namespace fs = std::filesystem;
 
@@ -49,9 +50,42 @@ std::vector<std::string> split_csv_fields(const std::string& line) {
 }
 
 namespace {
-// Calls fn(line number, fields) for every row that is not blank or a comment.
+// `# epe: key = value` -> {key, value}; {"", ""} for any other line.
+std::pair<std::string, std::string> directive(const std::string& t) {
+  if (t.size() < 6 || t[0] != '#') return {};
+  std::size_t a = t.find_first_not_of(" \t", 1);
+  if (a == std::string::npos || t.compare(a, 4, "epe:") != 0) return {};
+  std::string rest = t.substr(a + 4);
+  std::size_t eq = rest.find('=');
+  if (eq == std::string::npos) return {trim(rest), ""};
+  return {trim(rest.substr(0, eq)), trim(rest.substr(eq + 1))};
+}
+
+void apply_directive(ListFormat& f, const std::string& path, long n, const std::string& key, const std::string& value) {
+  EPE_CHECK(!value.empty(), at_line(path, n, cat("directive '", key, "' has no value (# epe: ", key, " = VALUE)")));
+  const std::string base = fs::path(path).parent_path().string();
+  auto table = [&](const char* what) { return resolve_label_table(value, at_line(path, n, what), base); };
+  if (key == "robust_colors") f.robust.colors = table("colour table");
+  else if (key == "robust_remap") f.robust.remap = table("id table");
+  else if (key == "gt_colors") f.gt.colors = table("colour table");
+  else if (key == "gt_remap") f.gt.remap = table("id table");
+  else if (key == "robust_channel" || key == "gt_channel") {
+    const std::size_t c = std::string("rgb").find(value);
+    EPE_CHECK(value.size() == 1 && c != std::string::npos,
+              at_line(path, n, cat("directive '", key, "' must be r, g or b, not '", value, "'")));
+    (key == "gt_channel" ? f.gt : f.robust).channel = static_cast<int>(c);
+  }
+  else if (key == "materials") f.materials = table("material table");
+  else if (key == "layout" || key == "split" || key == "root" || key == "source") f.notes.emplace_back(key, value);
+  else
+    throw UserError(at_line(path, n, cat("unknown directive '", key, "' (known: robust_colors, robust_remap, robust_channel, "
+                                         "gt_colors, gt_remap, gt_channel, materials, layout, split, root, source)")));
+}
+
+// Calls fn(line number, fields) for every row that is not blank or a comment; directives go
+// into `format` when given.
 template <class F>
-void for_each_row(const std::string& path, F&& fn) {
+void for_each_row(const std::string& path, F&& fn, ListFormat* format = nullptr) {
   std::error_code ec;
   EPE_CHECK(fs::exists(path, ec), "file list '", path, "' does not exist");
   EPE_CHECK(!fs::is_directory(path, ec), "file list '", path, "' is a folder, expected a CSV file");
@@ -62,6 +96,10 @@ void for_each_row(const std::string& path, F&& fn) {
   while (std::getline(in, line)) {
     ++n;
     std::string t = trim(line);
+    if (!t.empty() && t[0] == '#' && format) {
+      auto [key, value] = directive(t);
+      if (!key.empty()) apply_directive(*format, path, n, key, value);
+    }
     if (t.empty() || t[0] == '#') continue;
     if (!fn(n, split_csv_fields(t))) return;
   }
@@ -106,7 +144,7 @@ FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<L
       list.rows.push_back(make_row(n, fields, base));
     }
     return true;
-  });
+  }, &list.format);
   if (list.rows.empty() && (!issues || issues->empty())) empty_list(path);
   return list;
 }
@@ -132,7 +170,7 @@ FileList read_image_list(const std::string& path) {
                           "the first row, found ", fields.size())));
     list.rows.push_back(make_row(n, {fields[0], ""}, base));
     return true;
-  });
+  }, &list.format);
   return list;
 }
 
@@ -145,9 +183,33 @@ std::string relative_to(const std::string& p, const std::string& base_dir) {
   return rel.string();
 }
 
-void write_file_list(const std::string& path, const std::vector<std::vector<std::string>>& rows) {
+namespace {
+// A table path as a directive value: the shipped table's name, or a path relative to the list.
+std::string table_value(const std::string& p, const std::string& base) {
+  std::error_code ec;
+  const fs::path data = fs::weakly_canonical(data_dir(), ec);
+  const fs::path abs = fs::weakly_canonical(p, ec);
+  for (const char* sub : {"labels", "mseg", "materials"})
+    if (abs.parent_path() == data / sub) return abs.stem().string();  // resolves to the same file again
+  return relative_to(p, base);
+}
+}  // namespace
+
+void write_file_list(const std::string& path, const std::vector<std::vector<std::string>>& rows,
+                     const ListFormat& format) {
   std::string base = fs::path(path).parent_path().string();
   std::string text;
+  for (const auto& [k, v] : format.notes) text += "# epe: " + k + " = " + v + "\n";
+  auto table = [&](const char* key, const std::string& p) {
+    if (!p.empty()) text += cat("# epe: ", key, " = ", table_value(p, base), "\n");
+  };
+  table("robust_colors", format.robust.colors);
+  table("robust_remap", format.robust.remap);
+  table("gt_colors", format.gt.colors);
+  table("gt_remap", format.gt.remap);
+  table("materials", format.materials);
+  for (auto [key, f] : {std::make_pair("robust_channel", &format.robust), std::make_pair("gt_channel", &format.gt)})
+    if (f->channel >= 0) text += cat("# epe: ", key, " = ", "rgb"[f->channel], "\n");
   for (const auto& r : rows) {
     for (std::size_t i = 0; i < r.size(); ++i) {
       std::string rel = relative_to(r[i], base);

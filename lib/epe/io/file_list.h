@@ -5,9 +5,20 @@
 //   synthetic rows: image, robust_labels, gbuffers, gt_labels
 //   real rows:      image, robust_labels
 // robust_labels may be left empty ("img.png,") until `epe segment` has filled it in.
+//
+// Directives: comment lines `# epe: key = value` before or between rows say how the list's
+// label maps are encoded and which material table its GT ids use (written by `epe lists`, kept
+// by every stage that writes a derived list). Keys: robust_colors, robust_remap, gt_colors,
+// gt_remap (LabelFormat table specs), robust_channel, gt_channel (r | g | b), materials (GT
+// id -> material table); layout, split, root
+// and source are recorded for people and ignored. Any other key is an error naming the line.
+// (The reference's loaders do not skip `#` lines: `epe lists --plain` writes none.)
 
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "epe/io/labels.h"
 
 namespace epe {
 
@@ -29,10 +40,19 @@ struct ListRow {
   const std::string& gt_labels() const { return fields.at(3); }  // synthetic only
 };
 
+// What a list's directives say. Table fields hold resolved file paths once read.
+struct ListFormat {
+  LabelFormat robust, gt;
+  std::string materials;                                   // "" = the default table
+  std::vector<std::pair<std::string, std::string>> notes;  // layout, split, root, source
+  bool empty() const { return robust.plain() && gt.plain() && materials.empty() && notes.empty(); }
+};
+
 struct FileList {
   std::string path;  // the list file
   DatasetKind kind = DatasetKind::real;
   std::vector<ListRow> rows;
+  ListFormat format;
 };
 
 // A row-level problem found while parsing (used by `epe check`).
@@ -54,8 +74,11 @@ FileList read_image_list(const std::string& path);
 // lists cannot contain commas).
 std::vector<std::string> split_csv_fields(const std::string& line);
 
-// Writes a list atomically; paths under the list's folder are written relative to it.
-void write_file_list(const std::string& path, const std::vector<std::vector<std::string>>& rows);
+// Writes a list atomically; paths under the list's folder are written relative to it. `format`
+// becomes `# epe:` directive lines at the top (shipped tables by name, other tables relative to
+// the list's folder).
+void write_file_list(const std::string& path, const std::vector<std::vector<std::string>>& rows,
+                     const ListFormat& format = {});
 
 // `p` relative to `base_dir` when it lies inside it, else as an absolute path.
 std::string relative_to(const std::string& p, const std::string& base_dir);

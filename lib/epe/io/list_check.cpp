@@ -45,12 +45,12 @@ bool require_file(const std::string& path, const char* what, long line, RowResul
 }
 
 // Reads a label map without judging its ids (so size and id problems are reported apart).
-bool check_labels(const std::string& path, const char* what, int max_id, int h, int w, const std::string& image,
-                  long line, RowResult& r) {
+bool check_labels(const std::string& path, const LabelFormat& format, const char* what, int max_id, int h, int w,
+                  const std::string& image, long line, RowResult& r) {
   if (!require_file(path, what, line, r)) return false;
   cv::Mat m;
   try {
-    m = read_label_map(path, 255);
+    m = read_label_map(path, 255, true, format);
   } catch (const UserError& e) {
     r.problems.push_back({problem::bad_labels, line, e.what()});
     return false;
@@ -70,7 +70,7 @@ bool check_labels(const std::string& path, const char* what, int max_id, int h, 
   return ok;
 }
 
-RowResult check_row(const ListRow& row, DatasetKind kind, const CheckOptions& opt) {
+RowResult check_row(const ListRow& row, DatasetKind kind, const ListFormat& format, const CheckOptions& opt) {
   RowResult r;
   int h = -1, w = -1;
   if (require_file(row.image(), "image", row.line, r)) {
@@ -88,7 +88,8 @@ RowResult check_row(const ListRow& row, DatasetKind kind, const CheckOptions& op
       r.problems.push_back({problem::missing_labels, row.line,
                             "the robust_labels column is empty (run `epe segment`, or pass --allow-missing-labels)"});
   } else {
-    check_labels(row.robust_labels(), "robust label map", kUniversalClasses - 1, h, w, row.image(), row.line, r);
+    check_labels(row.robust_labels(), format.robust, "robust label map", kUniversalClasses - 1, h, w, row.image(),
+                 row.line, r);
   }
   if (kind == DatasetKind::synthetic) {
     if (require_file(row.gbuffers(), "G-buffer file", row.line, r)) {
@@ -104,7 +105,7 @@ RowResult check_row(const ListRow& row, DatasetKind kind, const CheckOptions& op
         r.problems.push_back({problem::bad_gbuffers, row.line, e.what()});
       }
     }
-    check_labels(row.gt_labels(), "GT label map", opt.gt_max_id, h, w, row.image(), row.line, r);
+    check_labels(row.gt_labels(), format.gt, "GT label map", opt.gt_max_id, h, w, row.image(), row.line, r);
   }
   return r;
 }
@@ -126,7 +127,7 @@ CheckReport check_file_list(const CheckOptions& opt, Progress* progress) {
   {
     ThreadPool pool(opt.threads > 0 ? opt.threads : 0);
     pool.parallel_for(list.rows.size(), [&](std::size_t i) {
-      results[i] = check_row(list.rows[i], rep.kind, opt);
+      results[i] = check_row(list.rows[i], rep.kind, list.format, opt);
       if (progress) progress->add(1);
     });
   }

@@ -233,7 +233,8 @@ cv::Mat read_row_labels(const FileList& list, const ListRow& row, LabelKind kind
   const std::string& path = label_field(list, row, kind);
   cv::Mat m;
   try {
-    m = read_label_map(path, label_classes(kind) - 1);
+    m = read_label_map(path, label_classes(kind) - 1, true,
+                       kind == LabelKind::gt ? list.format.gt : list.format.robust);
     if (!row.image().empty()) {
       const auto hw = read_image_size(row.image());
       check_same_size(m, path, hw[0], hw[1], row.image());

@@ -139,7 +139,7 @@ ColorTransferResult color_transfer(const ColorTransferOptions& o, Progress* prog
     for (auto& f : row)
       if (!f.empty()) f = fs::absolute(f).lexically_normal().string();
   r.list = (fs::path(o.out) / (name + ".csv")).string();
-  write_file_list((tmp / (name + ".csv")).string(), rows);
+  write_file_list((tmp / (name + ".csv")).string(), rows, list.format);
   dir.commit();
   r.frames = static_cast<std::int64_t>(rows.size());
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

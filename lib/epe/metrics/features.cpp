@@ -46,6 +46,7 @@ ImageSet read_image_set(const std::string& src) {
     s.lines.assign(s.images.size(), 0);
   } else {
     const FileList list = read_image_list(src);
+    s.label_format = list.format.robust;
     for (const ListRow& r : list.rows) {
       s.images.push_back(r.image());
       s.labels.push_back(r.fields.size() >= 2 ? r.fields[1] : "");

@@ -13,6 +13,7 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include "epe/io/labels.h"
 #include "epe/metrics/kernel.h"
 
 namespace epe {
@@ -30,6 +31,7 @@ struct ImageSet {
   std::string source;               // the list or folder as given
   std::vector<std::string> images;  // resolved paths
   std::vector<std::string> labels;  // robust label maps ("" when the list has none)
+  LabelFormat label_format;         // how they are encoded (the list's directives)
   std::vector<long> lines;          // line in the list (0 for a folder)
   std::string checksum;             // SHA-256 of paths, sizes and modification times
   std::string where(std::size_t i) const;  // "list.csv:12" or the file, for messages

@@ -71,7 +71,7 @@ SkvdCrops skvd_crops(const ImageSet& set, const SkvdOptions& o, nn::Vgg16& vgg, 
       const std::size_t i = b + k;
       try {
         const cv::Mat img = read_image(set.images[i]);
-        const cv::Mat lab = read_label_map(set.labels[i]);
+        const cv::Mat lab = read_label_map(set.labels[i], kUniversalClasses - 1, true, set.label_format);
         check_same_size(lab, set.labels[i], img.rows, img.cols, set.images[i]);
         const cv::Mat fi = fill_and_crop(img, H, W, false), fl = fill_and_crop(lab, H, W, true);
         for (int c = 0; c < cpf; ++c) {

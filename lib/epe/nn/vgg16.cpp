@@ -36,11 +36,7 @@ std::string shape_text(at::IntArrayRef s) {
   return o.str() + "]";
 }
 
-const char* kResave =
-    "python3 -c \"import torch, sys; torch.save(torch.load(sys.argv[1], map_location='cpu'), sys.argv[2])\" "
-    "OLD.pth NEW.pt";
-
-StateDict read_torch_zip(const std::string& path) {
+StateDict read_torch(const std::string& path) {
   StateDict sd;
   sd.tensors = read_torch_state_dict(path);
   return sd;
@@ -136,14 +132,15 @@ StateDict read_state_dict(const std::string& path) {
   }
   StateDict sd;
   if (std::memcmp(magic, "PK\x03\x04", 4) == 0) {
-    sd = read_torch_zip(path);
+    sd = read_torch(path);
   } else if (std::memcmp(magic, "\x89HDF\r\n\x1a\n", 8) == 0) {
     sd = read_h5_weights(path);
+  } else if (is_legacy_torch_file(magic, sizeof magic)) {
+    sd = read_torch(path);  // the same reader: it tells the formats apart
   } else if (magic[0] == 0x80 && magic[1] >= 2 && magic[1] <= 5) {
     throw UserError(cat("weights file '", path,
-                        "' is in PyTorch's legacy (pre-1.6, non-zip) format, which LibTorch cannot read. "
-                        "Re-save it once in the zip format with:\n  ",
-                        kResave));
+                        "' is a Python pickle but not one written by torch.save (no PyTorch magic number); save "
+                        "the state dict with torch.save(model.state_dict(), path)"));
   } else {
     throw UserError(cat("weights file '", path,
                         "' is neither a PyTorch state dict saved with torch.save (zip format) nor an epe HDF5 "

@@ -1,7 +1,7 @@
 #pragma once
 // VGG-16 as torchvision's `vgg16().features` (DESIGN §5.1): 13 conv3x3+ReLU in five blocks
 // (2, 2, 3, 3, 3), max-pool 2x2/2 after each block. Weights come from a state dict written by
-// `torch.save` (zip format; keys features.{0,2,5,7,10,12,14,17,19,21,24,26,28}.{weight,bias},
+// `torch.save` (zip or legacy format; keys features.{0,2,5,7,10,12,14,17,19,21,24,26,28}.{weight,bias},
 // other keys such as classifier.* ignored) or from an epe HDF5 weights file; without weights
 // the network is initialised from a seed (torchvision's rule: Kaiming normal, fan_out, zero
 // bias) and provenance() says `random-init(seed=S)`.
@@ -46,9 +46,9 @@ struct StateDict {
   std::map<std::string, at::Tensor> tensors;
   std::string provenance;  // "<file name> sha256:<hex>"
 };
-// Reads a zip-format `torch.save` state dict or an epe HDF5 weights file (format "weights").
-// UserError naming the file for: a missing file; the legacy pickle format (the message gives
-// the one-line Python command that re-saves it); a TorchScript archive or any other content.
+// Reads a `torch.save` state dict (zip or legacy format) or an epe HDF5 weights file (format
+// "weights"). UserError naming the file for: a missing file; a pickle not written by
+// torch.save; a TorchScript archive or any other content; a damaged or truncated file.
 StateDict read_state_dict(const std::string& path);
 // Writes tensors as an epe HDF5 weights file (float32 datasets named by key), atomically.
 void write_state_dict_h5(const std::string& path, const std::map<std::string, at::Tensor>& tensors);

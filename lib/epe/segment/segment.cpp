@@ -290,7 +290,10 @@ SegmentResult segment_list(const SegmentOptions& o, Progress* progress) {
     rows.push_back(r);
   }
   res.list_out = (fs::path(o.out) / (fs::path(o.list).stem().string() + ".csv")).string();
-  write_file_list(res.list_out, rows);
+  // Its robust labels are now epe's plain ids; the GT columns keep their encoding.
+  ListFormat format = list.format;
+  format.robust = {};
+  write_file_list(res.list_out, rows, format);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

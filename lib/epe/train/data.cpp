@@ -40,6 +40,12 @@ void TrainDataOptions::check() const {
 
 std::string default_material_table() { return data_dir() + "/materials/cityscapes-34_to_material.tsv"; }
 
+std::string material_table_for(const std::string& option, const FileList& synthetic) {
+  if (!option.empty()) return option;
+  if (!synthetic.format.materials.empty()) return synthetic.format.materials;
+  return default_material_table();
+}
+
 MaterialTable MaterialTable::read(const std::string& path) {
   std::ifstream in(path);
   EPE_CHECK(in, "cannot read the material table '", path, "'");
@@ -113,9 +119,9 @@ std::vector<std::int32_t> frame_rows(const CropStore& store, const FileList& lis
 
 // A robust label map for training: ids 0..193 only (they index the discriminator's label
 // embedding, so 255 is an error too).
-cv::Mat read_robust_labels(const std::string& path) {
+cv::Mat read_robust_labels(const std::string& path, const LabelFormat& format) {
   try {
-    return read_label_map(path, kUniversalClasses - 1, /*allow_unlabeled=*/false);
+    return read_label_map(path, kUniversalClasses - 1, /*allow_unlabeled=*/false, format);
   } catch (const UserError& e) {
     throw UserError(cat(e.what(), "; robust label ids reach the discriminator's label embedding, so only MSeg "
                                   "classes 0..193 are allowed in training data (no unlabeled 255)"));
@@ -137,7 +143,7 @@ TrainData::TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_cl
   d.num_classes = num_classes;
   d.syn = read_file_list(o.synthetic, DatasetKind::synthetic);
   d.real = read_file_list(o.real, DatasetKind::real);
-  d.materials = MaterialTable::read(o.materials.empty() ? default_material_table() : o.materials);
+  d.materials = MaterialTable::read(material_table_for(o.materials, d.syn));
   EPE_CHECK(static_cast<int>(d.materials.names.size()) == num_classes, "the material table has ",
             d.materials.names.size(), " materials but the generator expects ", num_classes, " (num_classes)");
   d.pool = std::make_unique<ThreadPool>(o.threads > 0 ? std::size_t(o.threads) : 0);
@@ -157,7 +163,7 @@ TrainData::TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_cl
     try {
       const auto hw = read_image_size(row.image());
       EPE_CHECK(!row.robust_labels().empty(), "no robust labels (run `epe segment`)");
-      const cv::Mat lab = read_robust_labels(row.robust_labels());
+      const cv::Mat lab = read_robust_labels(row.robust_labels(), list.format.robust);
       check_same_size(lab, row.robust_labels(), hw[0], hw[1], row.image());
       if (syn) {
         EPE_CHECK(!row.gbuffers().empty(), "no G-buffers in this row");
@@ -269,7 +275,7 @@ TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks) const {
       EPE_CHECK(rect.x >= 0 && rect.y >= 0 && rect.br().x <= img.cols && rect.br().y <= img.rows, "crop (rows ", box.r0,
                 "..", box.r1, ", cols ", box.c0, "..", box.c1, ") lies outside the ", img.rows, "x", img.cols, " frame");
       torch::Tensor image = nn::image_to_tensor(img(rect));
-      torch::Tensor labels = label_tensor(read_robust_labels(row.robust_labels())(rect));
+      torch::Tensor labels = label_tensor(read_robust_labels(row.robust_labels(), list.format.robust)(rect));
       torch::Tensor g, classes;
       if (syn) {
         const GBuffers gbuf = read_gbuffers(row.gbuffers());
@@ -280,7 +286,7 @@ TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks) const {
                 .slice(1, box.c0, box.c1)
                 .permute({2, 0, 1})
                 .clone();
-        classes = d.materials.one_hot(read_label_map(row.gt_labels(), 255)(rect));
+        classes = d.materials.one_hot(read_label_map(row.gt_labels(), 255, true, list.format.gt)(rect));
       }
       if (d.o.resize > 0 && (image.size(1) != d.o.resize || image.size(2) != d.o.resize)) {
         namespace F = torch::nn::functional;

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "epe/io/file_list.h"
+
 namespace epe {
 
 struct TrainDataOptions {
@@ -54,6 +56,9 @@ struct MaterialTable {
 
 // <data>/materials/cityscapes-34_to_material.tsv
 std::string default_material_table();
+// The material table a run uses: `option` (--materials) when given, else the synthetic list's
+// `materials` directive, else default_material_table().
+std::string material_table_for(const std::string& option, const FileList& synthetic);
 
 class TrainData {
  public:

@@ -76,7 +76,7 @@ FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* prog
     rows.push_back(fields);
     if (progress) progress->add(1);
   }
-  write_file_list((tmp / (name + ".csv")).string(), rows);
+  write_file_list((tmp / (name + ".csv")).string(), rows, list.format);
   dir.commit();
   r.frames = static_cast<std::int64_t>(rows.size());
   r.list = (fs::path(o.out) / (name + ".csv")).string();

@@ -282,7 +282,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
     }
     if (o.generator.num_classes <= 0)
       o.generator.num_classes = static_cast<int>(
-          MaterialTable::read(o.data.materials.empty() ? default_material_table() : o.data.materials).names.size());
+          MaterialTable::read(material_table_for(o.data.materials, syn)).names.size());
   }
   o.check();
   const auto t_start = std::chrono::steady_clock::now();
@@ -559,11 +559,10 @@ EnhanceResult enhance(const EnhanceOptions& o) {
   const c10::Device dev = nn::parse_device(o.device);
   g.to(dev);
   g.eval();
-  const MaterialTable mt =
-      MaterialTable::read(o.materials.empty() ? default_material_table() : o.materials);
+  const FileList list = read_file_list(o.list, DatasetKind::synthetic);
+  const MaterialTable mt = MaterialTable::read(material_table_for(o.materials, list));
   EPE_CHECK(static_cast<int>(mt.names.size()) == gc.num_classes, "the material table has ", mt.names.size(),
             " materials but the checkpoint's generator expects ", gc.num_classes);
-  const FileList list = read_file_list(o.list, DatasetKind::synthetic);
   const std::string name = o.name.empty() ? fs::path(o.list).stem().string() + "-enhanced" : o.name;
   AtomicDir dir(o.out, o.force);
   const fs::path tmp = dir.temp_path();
@@ -583,7 +582,7 @@ EnhanceResult enhance(const EnhanceOptions& o) {
                 " channels, the generator expects ", gc.gbuffer_channels);
       EPE_CHECK(g_.height == img.rows && g_.width == img.cols, "G-buffers '", row.gbuffers(), "' are not the image's size");
       gb = nn::hwc_to_tensor(g_.data.data(), g_.height, g_.width, g_.channels).unsqueeze(0);
-      const cv::Mat gt = read_label_map(row.gt_labels(), 255);
+      const cv::Mat gt = read_label_map(row.gt_labels(), 255, true, list.format.gt);
       check_same_size(gt, row.gt_labels(), img.rows, img.cols, row.image());
       cls = mt.one_hot(gt).unsqueeze(0);
     } catch (const UserError& e) {
@@ -615,7 +614,7 @@ EnhanceResult enhance(const EnhanceOptions& o) {
       if (!fields[k].empty()) fields[k] = fs::absolute(fields[k]).lexically_normal().string();
     rows.push_back(fields);
   }
-  write_file_list((tmp / (name + ".csv")).string(), rows);
+  write_file_list((tmp / (name + ".csv")).string(), rows, list.format);
   dir.commit();
   r.frames = static_cast<std::int64_t>(rows.size());
   r.list = (fs::path(o.out) / (name + ".csv")).string();
