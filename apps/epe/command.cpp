@@ -51,6 +51,10 @@ void set_command_line(int argc, char** argv) {
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"demo-data", "render the two procedural demo datasets (synthetic + real) with file lists", run_demo_data},
+      {"lists", "build a file list from a dataset's folder tree (cityscapes, pfd, gta5, viper, vistas, carla, folder)",
+       run_lists},
+      {"gbuffers", "G-buffer files: `pack` stacks per-buffer images (PNG, EXR, .npz) into epe G-buffer files",
+       run_gbuffers},
       {"check", "validate a dataset file list: files exist and decode, sizes and label ids agree", run_check},
       {"segment", "robust label maps with a TorchScript model and MSeg's sliding-window protocol", run_segment},
       {"demo-segmenter", "write the demo's colour-based TorchScript segmenter (a demo model, not MSeg)",

@@ -41,6 +41,8 @@ const std::vector<Command>& commands();
 
 int run_demo_data(const Args& args);
 int run_check(const Args& args);
+int run_lists(const Args& args);
+int run_gbuffers(const Args& args);
 int run_info(const Args& args);
 int run_crops(const Args& args);
 int run_export(const Args& args);

@@ -135,8 +135,8 @@ FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<L
                     column_names(kind), "), found ", fields.size());
     else if (fields[0].empty())
       problem = "the image column is empty";
-    else if (kind == DatasetKind::synthetic && (fields[2].empty() || fields[3].empty()))
-      problem = "the gbuffers and gt_labels columns must not be empty in a synthetic list";
+    else if (kind == DatasetKind::synthetic && fields[3].empty())
+      problem = "the gt_labels column must not be empty in a synthetic list";
     if (!problem.empty()) {
       if (!issues) throw UserError(at_line(path, n, problem));
       issues->push_back({n, problem});
@@ -196,7 +196,7 @@ std::string table_value(const std::string& p, const std::string& base) {
 }  // namespace
 
 void write_file_list(const std::string& path, const std::vector<std::vector<std::string>>& rows,
-                     const ListFormat& format) {
+                     const ListFormat& format, const std::string& relative_root) {
   std::string base = fs::path(path).parent_path().string();
   std::string text;
   for (const auto& [k, v] : format.notes) text += "# epe: " + k + " = " + v + "\n";
@@ -213,6 +213,8 @@ void write_file_list(const std::string& path, const std::vector<std::vector<std:
   for (const auto& r : rows) {
     for (std::size_t i = 0; i < r.size(); ++i) {
       std::string rel = relative_to(r[i], base);
+      if (!relative_root.empty() && fs::path(rel).is_absolute() && !fs::path(relative_to(r[i], relative_root)).is_absolute())
+        rel = fs::path(rel).lexically_relative(fs::absolute(base.empty() ? "." : base).lexically_normal()).string();
       EPE_CHECK(rel.find(',') == std::string::npos, "cannot write '", path, "': path '", rel, "' contains a comma");
       text += (i ? "," : "") + rel;
     }

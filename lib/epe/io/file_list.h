@@ -4,7 +4,8 @@
 // `#` comments and blank lines ignored; CRLF line ends tolerated.
 //   synthetic rows: image, robust_labels, gbuffers, gt_labels
 //   real rows:      image, robust_labels
-// robust_labels may be left empty ("img.png,") until `epe segment` has filled it in.
+// robust_labels may be left empty ("img.png,") until `epe segment` has filled it in, and gbuffers
+// until `epe gbuffers pack` or `epe fake-gbuffers` has (stages that need them say so).
 //
 // Directives: comment lines `# epe: key = value` before or between rows say how the list's
 // label maps are encoded and which material table its GT ids use (written by `epe lists`, kept
@@ -76,9 +77,10 @@ std::vector<std::string> split_csv_fields(const std::string& line);
 
 // Writes a list atomically; paths under the list's folder are written relative to it. `format`
 // becomes `# epe:` directive lines at the top (shipped tables by name, other tables relative to
-// the list's folder).
+// the list's folder). With `relative_root`, paths under that folder are written relative to the
+// list even when they lie outside the list's own folder (`../images/a.png`).
 void write_file_list(const std::string& path, const std::vector<std::vector<std::string>>& rows,
-                     const ListFormat& format = {});
+                     const ListFormat& format = {}, const std::string& relative_root = "");
 
 // `p` relative to `base_dir` when it lies inside it, else as an absolute path.
 std::string relative_to(const std::string& p, const std::string& base_dir);

@@ -92,7 +92,12 @@ RowResult check_row(const ListRow& row, DatasetKind kind, const ListFormat& form
                  row.line, r);
   }
   if (kind == DatasetKind::synthetic) {
-    if (require_file(row.gbuffers(), "G-buffer file", row.line, r)) {
+    if (row.gbuffers().empty()) {
+      if (!opt.allow_missing_gbuffers)
+        r.problems.push_back({problem::missing_gbuffers, row.line,
+                              "the gbuffers column is empty (run `epe gbuffers pack` or `epe fake-gbuffers`, or pass "
+                              "--allow-missing-gbuffers)"});
+    } else if (require_file(row.gbuffers(), "G-buffer file", row.line, r)) {
       try {
         GBufferHeader g = probe_gbuffers(row.gbuffers());
         r.channels = g.channels;
@@ -168,7 +173,7 @@ std::string format_check_report(const CheckReport& r, int max_examples) {
   if (r.ok()) return s + "  no problems found\n";
   const char* order[] = {problem::columns,        problem::missing_file, problem::bad_image,
                          problem::missing_labels, problem::bad_labels,   problem::label_size,
-                         problem::label_id,       problem::bad_gbuffers, problem::gbuffer_size,
+                         problem::label_id,       problem::missing_gbuffers, problem::bad_gbuffers, problem::gbuffer_size,
                          problem::gbuffer_channels};
   auto groups = r.by_kind();
   for (const char* kind : order) {

@@ -17,6 +17,7 @@ struct CheckOptions {
   std::string list;                   // file list to validate
   std::string kind = "synthetic";     // synthetic | real
   bool allow_missing_labels = false;  // accept rows whose robust_labels column is empty
+  bool allow_missing_gbuffers = false;  // accept synthetic rows whose gbuffers column is empty
   int gt_max_id = 33;                 // highest valid GT label id (Cityscapes ids); 255 always valid
   int threads = 0;                    // decoding threads (0 = all cores)
   void check() const;                 // UserError on a bad combination
@@ -31,6 +32,7 @@ constexpr const char* missing_labels = "missing robust labels";
 constexpr const char* bad_labels = "unreadable label map";
 constexpr const char* label_size = "label map size differs from image";
 constexpr const char* label_id = "label id out of range";
+constexpr const char* missing_gbuffers = "missing G-buffers";
 constexpr const char* bad_gbuffers = "unreadable G-buffers";
 constexpr const char* gbuffer_size = "G-buffer size differs from image";
 constexpr const char* gbuffer_channels = "inconsistent G-buffer channels";

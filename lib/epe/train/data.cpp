@@ -53,9 +53,15 @@ MaterialTable MaterialTable::read(const std::string& path) {
   t.of_id.assign(256, -1);
   std::string line;
   long n = 0;
+  bool header = true;
   while (std::getline(in, line)) {
     ++n;
-    if (n == 1 || line.empty()) continue;  // header
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;  // comments (a table's source and notes)
+    if (header) {                                   // the first other line names the columns
+      header = false;
+      continue;
+    }
     std::istringstream ss(line);
     std::string id, gt_name, mat, mat_name;
     std::getline(ss, id, '\t');
@@ -77,8 +83,15 @@ MaterialTable MaterialTable::read(const std::string& path) {
     t.names[m] = mat_name;
   }
   EPE_CHECK(!t.names.empty(), "material table '", path, "' is empty");
-  for (std::size_t m = 0; m < t.names.size(); ++m)
+  // A dataset may lack one of the 12 standard materials (VIPER and CARLA have no ego vehicle):
+  // it keeps its standard name and index, so every table drives the same generator.
+  static const char* kStandard[] = {"sky",          "road",          "vehicle",      "terrain",
+                                    "vegetation",   "person",        "infrastructure", "traffic light",
+                                    "traffic sign", "ego vehicle",   "building",     "unlabeled"};
+  for (std::size_t m = 0; m < t.names.size(); ++m) {
+    if (t.names[m].empty() && m < 12) t.names[m] = kStandard[m];
     EPE_CHECK(!t.names[m].empty(), "material table '", path, "': material ", m, " is never named");
+  }
   // Unlisted ids (and 255) go to the last material ("unlabeled" by convention).
   for (auto& v : t.of_id)
     if (v < 0) v = static_cast<int>(t.names.size()) - 1;

@@ -577,6 +577,7 @@ EnhanceResult enhance(const EnhanceOptions& o) {
     try {
       const cv::Mat img = read_image(row.image());
       x = nn::image_to_tensor(img).unsqueeze(0);
+      EPE_CHECK(!row.gbuffers().empty(), "no G-buffers in this row (run `epe gbuffers pack` or `epe fake-gbuffers`)");
       const GBuffers g_ = read_gbuffers(row.gbuffers());
       EPE_CHECK(g_.channels == gc.gbuffer_channels, "G-buffers '", row.gbuffers(), "' have ", g_.channels,
                 " channels, the generator expects ", gc.gbuffer_channels);
