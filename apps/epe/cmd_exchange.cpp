@@ -19,7 +19,7 @@ int run_export(const Args& args) {
               "after epe weights, DIR/crop_weights[_<name>].npz (key 'w', m x 1 float64).");
   s.add("store", &store, "store to export").required().positional();
   s.add("format", &format, "target format: epe (the reference implementation)");
-  s.add("out,o", &out, "output folder (must exist)").required();
+  s.add("out,o", &out, "output folder (created when missing)").required();
   s.add("name", &name, "name in the file names (crops default: the store's name; match default: none)");
   s.add("force", &force, "overwrite existing files");
   if (!parse_command(s, c, args)) return 0;

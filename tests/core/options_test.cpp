@@ -77,6 +77,18 @@ TEST(Options, UnknownConfigKeyNamesTheFileAndLine) {
   EXPECT_TRUE(has(m, ini + ":3:")) << m;
 }
 
+TEST(Options, SectionsAndLinesWithoutEqualsNameTheirLine) {
+  test::TempDir dir;
+  std::string ini = dir / "bad.ini";
+  test::write_text(ini, "list = a.csv\n[crops]\ncrop-size = 100\n");
+  std::string m = parse_error({"--config", ini});
+  EXPECT_TRUE(has(m, ini + ":3:")) << m;
+  EXPECT_TRUE(has(m, "no [sections]")) << m;
+  test::write_text(ini, "# c\nlist = a.csv\ncrop-size 100\n");
+  m = parse_error({"--config", ini});
+  EXPECT_TRUE(has(m, ini + ":3:")) << m;
+}
+
 TEST(Options, BadValuesAndMissingRequiredOptionsNameTheOption) {
   std::string m = parse_error({"--list", "a", "--crop-size", "12x"});
   EXPECT_TRUE(has(m, "--crop-size")) << m;

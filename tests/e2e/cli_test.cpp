@@ -149,6 +149,11 @@ TEST(Cli, CropsExportImportEndToEnd) {
   EXPECT_TRUE(has(out, "12 crops of 2 frames")) << out;
   EXPECT_EQ(epe("export " + (dir / "crop_real.csv") + " --out " + dir.path(), &out), 1);
   EXPECT_TRUE(has(out, "not an HDF5 file")) << out;
+  // A missing output folder is created, as every other command does with its outputs.
+  ASSERT_EQ(epe("export " + store + " --format epe --out " + (dir / "new/sub"), &out), 0) << out;
+  EXPECT_TRUE(fs::exists(dir / "new/sub/crop_real.csv"));
+  EXPECT_EQ(epe("export " + store + " --format epe --out " + (dir / "crop_real.csv"), &out), 1);
+  EXPECT_TRUE(has(out, "is a file, expected a folder")) << out;
 }
 
 TEST(Cli, CropsBadInputExitsWithOneAndWritesNothing) {

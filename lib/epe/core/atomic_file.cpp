@@ -151,4 +151,12 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   f.commit();
 }
 
+void ensure_output_dir(const std::string& dir, const std::string& option) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return;
+  EPE_CHECK(!std::filesystem::exists(dir, ec), "option ", option, ": '", dir, "' is a file, expected a folder");
+  std::filesystem::create_directories(dir, ec);
+  EPE_CHECK(!ec, "option ", option, ": cannot create folder '", dir, "': ", ec.message());
+}
+
 }  // namespace epe

@@ -13,6 +13,9 @@ namespace epe {
 // to overwrite"), or when its folder does not exist. `option` names the CLI option
 // the path came from (e.g. "--out"), for the message.
 void check_output_path(const std::string& path, bool force, const std::string& option = "--out");
+// Creates the output folder `dir` (and its parents) when missing; UserError naming `option` when
+// it is a file or cannot be created.
+void ensure_output_dir(const std::string& dir, const std::string& option = "--out");
 
 class AtomicFile {
  public:

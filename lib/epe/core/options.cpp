@@ -105,19 +105,40 @@ std::string real_text(double x) {
   return s;
 }
 
-// Finds the 1-based line of `key` in an INI file, or 0.
+// Finds the 1-based line of `key` in an INI file, or 0. A key under a [section] is named
+// "section.key" by Boost.Program_options, and matched so here.
 long find_key_line(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string line, section;
+  long n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    std::size_t a = line.find_first_not_of(" \t");
+    if (a == std::string::npos || line[a] == '#') continue;
+    if (line[a] == '[') {
+      const std::size_t b = line.find(']', a);
+      section = line.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1) + ".";
+      continue;
+    }
+    std::size_t eq = line.find('=', a);
+    std::string k = line.substr(a, eq == std::string::npos ? std::string::npos : eq - a);
+    while (!k.empty() && (k.back() == ' ' || k.back() == '\t' || k.back() == '\r')) k.pop_back();
+    if (section + k == key) return n;
+  }
+  return 0;
+}
+
+// The 1-based line of the first line that is neither blank, a comment, a [section] nor
+// `key = value`, or 0.
+long find_invalid_line(const std::string& path) {
   std::ifstream in(path);
   std::string line;
   long n = 0;
   while (std::getline(in, line)) {
     ++n;
-    std::size_t a = line.find_first_not_of(" \t");
-    if (a == std::string::npos) continue;
-    std::size_t eq = line.find('=', a);
-    std::string k = line.substr(a, eq == std::string::npos ? std::string::npos : eq - a);
-    while (!k.empty() && (k.back() == ' ' || k.back() == '\t' || k.back() == '\r')) k.pop_back();
-    if (k == key) return n;
+    std::size_t a = line.find_first_not_of(" \t\r");
+    if (a == std::string::npos || line[a] == '#' || line[a] == '[') continue;
+    if (line.find('=', a) == std::string::npos) return n;
   }
   return 0;
 }
@@ -265,7 +286,11 @@ bool OptionSet::parse(const std::vector<std::string>& args, std::ostream& help_o
       if (auto* u = dynamic_cast<const po::error_with_option_name*>(&e)) key = u->get_option_name();
       while (!key.empty() && key[0] == '-') key.erase(0, 1);
       long line = key.empty() ? 0 : find_key_line(config_path_, key);
-      throw UserError(cat(line > 0 ? at_line(config_path_, line, "") : config_path_ + ": ", e.what()));
+      if (line == 0 && dynamic_cast<const po::invalid_config_file_syntax*>(&e)) line = find_invalid_line(config_path_);
+      std::string what = e.what();
+      if (key.find('.') != std::string::npos)  // a key under a [section]: epe's configs have none
+        what += " (epe config files have no [sections]: keys are the long option names)";
+      throw UserError(cat(line > 0 ? at_line(config_path_, line, "") : config_path_ + ": ", what));
     }
   }
   given_.clear();

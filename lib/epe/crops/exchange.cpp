@@ -47,7 +47,7 @@ CropExportResult export_crops_epe(const std::string& store_path, const std::stri
                                   bool force) {
   CropStore store(store_path);
   std::error_code ec;
-  EPE_CHECK(fs::is_directory(out_dir, ec), "option --out: folder '", out_dir, "' does not exist");
+  ensure_output_dir(out_dir);
   const std::string n = name.empty() ? store.meta().name : name;
   EPE_CHECK(!n.empty() && n.find('/') == std::string::npos, "option --name: '", n, "' is not a usable file name");
   CropExportResult r;

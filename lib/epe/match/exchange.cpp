@@ -17,7 +17,7 @@ MatchExportResult export_matches_epe(const std::string& store, const std::string
                                      bool force) {
   MatchStore m = MatchStore::open(store);
   std::error_code ec;
-  EPE_CHECK(fs::is_directory(out_dir, ec), "option --out: folder '", out_dir, "' does not exist");
+  ensure_output_dir(out_dir);
   const std::string suffix = name.empty() ? "" : "_" + name;
   MatchExportResult r;
   r.csv = (fs::path(out_dir) / ("matched_crops" + suffix + ".csv")).string();
