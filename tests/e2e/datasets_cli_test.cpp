@@ -12,6 +12,7 @@
 #include "epe/io/file_list.h"
 #include "epe/io/gbuffers.h"
 #include "epe/io/image.h"
+#include "epe/io/npz.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -49,7 +50,7 @@ TEST(DatasetsCli, PfdPaletteLabelsThroughListsCheckSegmentLayoutAndTrain) {
   ASSERT_EQ(run_epe("lists pfd --root " + pfd.string() + " --out " + (d / "pfd.csv") + " --robust none", &out), 0)
       << out;
   EXPECT_TRUE(contains(out, "lists: 2 rows (synthetic list)")) << out;
-  EXPECT_TRUE(contains(out, "1 images without a label map:")) << out;
+  EXPECT_TRUE(contains(out, "1 image(s) without a label map:")) << out;
   EXPECT_TRUE(contains(out, "00003.png")) << out;
   // G-buffers and robust labels are still missing: check says so and what to run.
   EXPECT_EQ(run_epe("check --list " + (d / "pfd.csv") + " --kind synthetic", &out), 1);
@@ -96,6 +97,59 @@ TEST(DatasetsCli, PfdPaletteLabelsThroughListsCheckSegmentLayoutAndTrain) {
       << out;
   EXPECT_TRUE(contains(out, "G-buffers: 4 channels")) << out;
   EXPECT_TRUE(contains(out, "12 materials")) << out;
+}
+
+TEST(DatasetsCli, ColourCodedViperMapsThroughAFolderList) {
+  TempDir d;
+  std::string out;
+  const fs::path root = fs::path(d.path()) / "viper-rgb";
+  fs::create_directories(root / "img");
+  fs::create_directories(root / "cls");
+  write_png((root / "img/001_00000.png").string(), random_rgb(1));
+  write_png((root / "img/001_00010.png").string(), random_rgb(2));
+  fs::copy_file(std::string(EPE_FIXTURES_DIR) + "/labels/viper_rgb.png", root / "cls/001_00000.png");
+  fs::copy_file(std::string(EPE_FIXTURES_DIR) + "/labels/viper_unknown.png", root / "cls/001_00010.png");
+  ASSERT_EQ(run_epe("lists folder --kind synthetic --root " + root.string() + " --images img --labels cls " +
+                        "--label-colors viper_colors --materials viper_to_material --out " + (d / "v.csv"),
+                    &out),
+            0)
+      << out;
+  EXPECT_TRUE(contains(out, "GT labels: colors=viper_colors")) << out;
+  // The map with a colour no VIPER class has is named with the colour and the pixel.
+  EXPECT_EQ(run_epe("check --list " + (d / "v.csv") +
+                        " --kind synthetic --allow-missing-labels --allow-missing-gbuffers "
+                        "--gt-max-id 31",
+                    &out),
+            1);
+  EXPECT_TRUE(contains(out, "unreadable label map")) << out;
+  EXPECT_TRUE(contains(out, "001_00010.png' has colour (1, 2, 3) at (row 4, col 6)")) << out;
+  EXPECT_FALSE(contains(out, "001_00000.png'")) << out;
+}
+
+TEST(DatasetsCli, LegacyAndZipVggFilesGiveTheSameCropFeatures) {
+  TempDir d;
+  std::string out;
+  ASSERT_EQ(run_epe("demo-data --out " + (d / "demo") + " --images 1 --height 212 --width 228 --seed 2 -q", &out), 0)
+      << out;
+  const std::string vgg = std::string(EPE_FIXTURES_DIR) + "/vgg/vgg16_strided_";
+  for (const char* f : {"legacy", "zip"}) {
+    ASSERT_EQ(run_epe("crops --list " + (d / "demo/real.csv") + " --mode grid -q --vgg " + vgg + f + ".pt --out " +
+                          (d / (std::string(f) + ".h5")),
+                      &out),
+              0)
+        << out;
+    ASSERT_EQ(
+        run_epe("export " + (d / (std::string(f) + ".h5")) + " --format epe --name " + f + " --out " + (d / "x"), &out),
+        0)
+        << out;
+  }
+  const NpyArray a = read_npz_array(d / "x/crop_legacy.npz", "crops"),
+                 b = read_npz_array(d / "x/crop_zip.npz", "crops");
+  EXPECT_EQ(a.shape, (std::vector<std::size_t>{6, 512}));
+  EXPECT_EQ(a.data, b.data);  // bit-identical float16 features
+  std::size_t nonzero = 0;
+  for (auto v : a.data) nonzero += v != 0;
+  EXPECT_GT(nonzero, a.data.size() / 4);
 }
 
 // A CARLA2Real capture: Frames/, SemanticSegmentation/ (raw: tag in R), RobustImages/ and

@@ -451,8 +451,8 @@ std::string format_lists_result(const ListsResult& r, int examples) {
     if (static_cast<int>(v.size()) > examples) s += cat("\n    ... and ", v.size() - examples, " more");
     s += "\n";
   };
-  list(r.unpaired_images, "images without a label map");
-  list(r.unpaired_labels, "label maps without an image");
+  list(r.unpaired_images, "image(s) without a label map");
+  list(r.unpaired_labels, "label map(s) without an image");
   if (!r.format.gt.plain()) s += "  GT labels: " + r.format.gt.describe() + "\n";
   if (!r.format.robust.plain()) s += "  robust labels: " + r.format.robust.describe() + "\n";
   if (!r.format.materials.empty()) s += "  materials: " + fs::path(r.format.materials).stem().string() + "\n";
