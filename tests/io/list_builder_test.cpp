@@ -127,6 +127,8 @@ TEST(Lists, ViperPairsPerSequenceFolders) {
   EXPECT_EQ(l.rows[0].gt_labels(), (fs::path(r) / "train/cls/001/001_00000.png").string());
   EXPECT_EQ(fs::path(l.format.gt.colors).filename(), "viper_colors.tsv");
   EXPECT_EQ(fs::path(l.format.materials).filename(), "viper_to_material.tsv");
+  // One split's folder as the root works too.
+  EXPECT_EQ(build("viper", r + "/train", d / "split.csv").rows, 2);
   // --robust gt has no mapping for VIPER: a clear error.
   const std::string msg =
       test::user_error_message([&] { build("viper", r, d / "v2.csv", [](ListsOptions& o) { o.robust = "gt"; }); });
@@ -149,6 +151,7 @@ TEST(Lists, VistasImagesWithV12Labels) {
   EXPECT_EQ(l.rows[0].robust_labels(), (fs::path(r) / "training/v1.2/labels/--jRsD9anHdGxv4ZOCQktA.png").string());
   EXPECT_EQ(fs::path(l.format.robust.remap).filename(), "mapillary-public65_to_universal.tsv");
   EXPECT_EQ(fs::path(l.format.robust.colors).filename(), "vistas-v1.2_colors.tsv");
+  EXPECT_EQ(build("vistas", r + "/training", d / "split.csv").robust, 1);  // one split's folder as the root
 }
 
 TEST(Lists, CarlaPairsFrameIdsAcrossPaddings) {

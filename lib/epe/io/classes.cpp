@@ -38,6 +38,36 @@ std::string data_dir() {
   return dir;
 }
 
+std::vector<TableRow> read_tsv_table(const std::string& path, std::size_t min_fields) {
+  std::ifstream in(path);
+  EPE_CHECK(in, "cannot read table '", path, "'");
+  std::vector<TableRow> rows;
+  std::string line;
+  long n = 0;
+  bool header = true;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    if (header) {
+      header = false;
+      continue;
+    }
+    TableRow row{n, {}};
+    for (std::size_t a = 0;;) {
+      const std::size_t t = line.find('\t', a);
+      row.fields.push_back(line.substr(a, t == std::string::npos ? std::string::npos : t - a));
+      if (t == std::string::npos) break;
+      a = t + 1;
+    }
+    if (row.fields.size() < min_fields)
+      throw UserError(at_line(path, n, cat("expected at least ", min_fields, " tab-separated columns, found ",
+                                           row.fields.size())));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 const std::vector<std::string>& universal_class_names() {
   static std::vector<std::string> names;
   static std::once_flag once;
@@ -75,22 +105,15 @@ const CityscapesTable& cityscapes_table() {
   static std::once_flag once;
   std::call_once(once, [] {
     t.to_universal.assign(256, 255);
-    std::ifstream in(data_dir() + "/mseg/cityscapes-34_to_universal.tsv");
-    std::string line;
-    long n = 0;
-    while (std::getline(in, line)) {
-      if (++n == 1) continue;  // header
-      std::istringstream ss(line);
-      std::string src, name, uni;
-      std::getline(ss, src, '\t');
-      std::getline(ss, name, '\t');
-      std::getline(ss, uni, '\t');
-      if (src.empty()) continue;
-      const int id = std::atoi(src.c_str());
-      if (id < 0 || id > 254) continue;
-      t.to_universal[id] = std::atoi(uni.c_str());
+    const std::string path = data_dir() + "/mseg/cityscapes-34_to_universal.tsv";
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return;  // reported below
+    for (const TableRow& row : read_tsv_table(path, 3)) {
+      const int id = std::atoi(row.fields[0].c_str());
+      if (row.fields[0].empty() || id < 0 || id > 254) continue;
+      t.to_universal[id] = std::atoi(row.fields[2].c_str());
       if (static_cast<int>(t.names.size()) <= id) t.names.resize(id + 1);
-      t.names[id] = name;
+      t.names[id] = row.fields[1];
     }
   });
   EPE_CHECK(t.to_universal[7] == 98 && t.names.size() >= 34 && t.names[7] == "road", "'", data_dir(),

@@ -52,38 +52,6 @@ std::string resolve_label_table(const std::string& spec, const std::string& what
 
 namespace {
 
-// Rows of a TSV table: header and '#' lines skipped; each row's fields with its line number.
-std::vector<std::pair<long, std::vector<std::string>>> read_tsv(const std::string& path, std::size_t min_fields) {
-  std::ifstream in(path);
-  EPE_CHECK(in, "cannot read table '", path, "'");
-  std::vector<std::pair<long, std::vector<std::string>>> rows;
-  std::string line;
-  long n = 0;
-  bool header = true;
-  while (std::getline(in, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    if (header) {  // the first non-comment line names the columns
-      header = false;
-      continue;
-    }
-    std::vector<std::string> f;
-    std::size_t a = 0;
-    for (;;) {
-      std::size_t t = line.find('\t', a);
-      f.push_back(line.substr(a, t == std::string::npos ? std::string::npos : t - a));
-      if (t == std::string::npos) break;
-      a = t + 1;
-    }
-    if (f.size() < min_fields)
-      throw UserError(
-          at_line(path, n, cat("expected at least ", min_fields, " tab-separated columns, found ", f.size())));
-    rows.emplace_back(n, std::move(f));
-  }
-  return rows;
-}
-
 int table_int(const std::string& path, long line, const std::string& s, const char* column, int lo, int hi) {
   char* end = nullptr;
   long v = std::strtol(s.c_str(), &end, 10);
@@ -305,7 +273,9 @@ const ColorTable& ColorTable::load(const std::string& spec) {
   auto t = std::make_unique<ColorTable>();
   t->path = path;
   std::map<std::uint32_t, std::size_t> seen;  // colour -> its entry
-  for (auto& [line, f] : read_tsv(path, 5)) {
+  for (const TableRow& row : read_tsv_table(path, 5)) {
+    const long line = row.line;
+    const std::vector<std::string>& f = row.fields;
     const int id = table_int(path, line, f[0], "id", 0, 255);
     std::uint32_t v = 0;
     for (int k = 0; k < 3; ++k) v = (v << 8) | table_int(path, line, f[2 + k], "colour value", 0, 255);
@@ -331,8 +301,9 @@ const std::vector<int>& load_id_table(const std::string& spec) {
   if (it != cache.end()) return it->second;
   const std::string path = resolve_label_table(spec, "id table");
   std::vector<int> lut(256, kIgnoreLabel);
-  for (auto& [line, f] : read_tsv(path, 3))
-    lut[table_int(path, line, f[0], "source id", 0, 255)] = table_int(path, line, f[2], "target id", 0, 255);
+  for (const TableRow& row : read_tsv_table(path, 3))
+    lut[table_int(path, row.line, row.fields[0], "source id", 0, 255)] =
+        table_int(path, row.line, row.fields[2], "target id", 0, 255);
   return cache.emplace(spec, std::move(lut)).first->second;
 }
 

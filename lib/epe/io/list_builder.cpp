@@ -226,7 +226,10 @@ Scan scan_viper(const ListsOptions& o, const fs::path& root) {
   Scan s;
   s.kind = DatasetKind::synthetic;
   const std::string split = o.split.empty() ? "train" : o.split;
-  const fs::path base = find_dir(root, {split}, "viper", "<split>/img/<seq>/<seq>_<frame>.jpg and <split>/cls/...");
+  // The root is the dataset's folder (with <split>/), or one split's folder itself.
+  const fs::path base = is_dir(root / "img") && is_dir(root / "cls") && o.split.empty()
+                            ? root
+                            : find_dir(root, {split}, "viper", "<split>/img/<seq>/<seq>_<frame>.jpg and <split>/cls/...");
   const fs::path img = find_dir(base, {"img"}, "viper", "<split>/img/<seq>/<seq>_<frame>.jpg|png");
   const fs::path cls = find_dir(base, {"cls"}, "viper", "<split>/cls/<seq>/<seq>_<frame>.png");
   add_keyed(s.images, walk(img, is_image), [&](const fs::path& p) { return rel_key(p, img); });
@@ -242,7 +245,10 @@ Scan scan_viper(const ListsOptions& o, const fs::path& root) {
 Scan scan_vistas(const ListsOptions& o, const fs::path& root) {
   Scan s;
   const std::string split = o.split.empty() ? "training" : o.split;
-  const fs::path base = find_dir(root, {split}, "vistas", "<split>/images/<key>.jpg and <split>/v1.2/labels/<key>.png");
+  const fs::path base =
+      is_dir(root / "images") && o.split.empty()
+          ? root
+          : find_dir(root, {split}, "vistas", "<split>/images/<key>.jpg and <split>/v1.2/labels/<key>.png");
   const fs::path img = find_dir(base, {"images"}, "vistas", "<split>/images/<key>.jpg");
   s.labels_are_robust = true;
   s.keep_unlabeled = true;

@@ -47,27 +47,13 @@ std::string material_table_for(const std::string& option, const FileList& synthe
 }
 
 MaterialTable MaterialTable::read(const std::string& path) {
-  std::ifstream in(path);
-  EPE_CHECK(in, "cannot read the material table '", path, "'");
+  std::error_code ec;
+  EPE_CHECK(std::filesystem::is_regular_file(path, ec), "cannot read the material table '", path, "'");
   MaterialTable t;
   t.of_id.assign(256, -1);
-  std::string line;
-  long n = 0;
-  bool header = true;
-  while (std::getline(in, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;  // comments (a table's source and notes)
-    if (header) {                                   // the first other line names the columns
-      header = false;
-      continue;
-    }
-    std::istringstream ss(line);
-    std::string id, gt_name, mat, mat_name;
-    std::getline(ss, id, '\t');
-    std::getline(ss, gt_name, '\t');
-    std::getline(ss, mat, '\t');
-    std::getline(ss, mat_name, '\t');
+  for (const TableRow& row : read_tsv_table(path, 4)) {
+    const long n = row.line;
+    const std::string &id = row.fields[0], &mat = row.fields[2], &mat_name = row.fields[3];
     int i = -1, m = -1;
     try {
       i = std::stoi(id);
