@@ -15,7 +15,7 @@ int run_pack(const Args& args) {
   OptionSet s("epe gbuffers pack --list SYN.csv --spec SPEC --out DIR",
               "Stacks each frame's per-buffer files (PNG 8/16-bit, OpenEXR, JPEG, .npz) into one epe G-buffer file\n"
               "(HDF5, named channels) as the spec says, and writes DIR/<list name>.csv with its gbuffers column\n"
-              "filled. SPEC is a file or a shipped spec (data/gbuffers/: carla2real, carla2real-npz).");
+              "filled. SPEC is a file or a shipped spec (data/gbuffers/: carla2real, carla2real-npz, carla2real-epe).");
   s.add("list,l", &o.list, "synthetic list; its gbuffers column names each frame's source folder or file").required();
   s.add("spec", &o.spec, "G-buffer spec (INI, one [buffer] section per file)").required();
   s.add("out,o", &o.out, "output folder: gbuffers/NNNNNN_<stem>.h5 and the list").required();
