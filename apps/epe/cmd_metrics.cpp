@@ -21,6 +21,8 @@ void add_extractor(OptionSet& s, ExtractorOptions& e) {
   s.add("kvd-layer", &e.vgg_tap, "VGG-16 tap of KVD");
   s.add("kvd-pool", &e.vgg_pool, "KVD features: mean (global average) | none (flatten)");
   s.add("kvd-size", &e.vgg_size, "frames resized to HxW for KVD, or native");
+  s.add("resize", &e.resize, "how frames are resized for Inception and KVD: clean (clean-fid: PIL bicubic, antialiased) "
+                             "| legacy-tf (torch-fidelity/pytorch-fid: TF1 bilinear) | opencv");
   s.add("device", &e.device, "cpu | cuda | cuda:N").not_recorded();
   s.add("batch", &e.batch, "images per forward pass").not_recorded();
 }

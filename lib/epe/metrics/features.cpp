@@ -1,5 +1,7 @@
 #include "epe/metrics/features.h"
 
+#include "epe/metrics/resize.h"
+
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -66,13 +68,7 @@ ImageSet read_image_set(const std::string& src) {
   return s;
 }
 
-cv::Mat resize_image(const cv::Mat& m, int h, int w) {
-  if (m.rows == h && m.cols == w) return m;
-  cv::Mat out;
-  const bool shrink = h <= m.rows && w <= m.cols;
-  cv::resize(m, out, {w, h}, 0, 0, shrink ? cv::INTER_AREA : cv::INTER_CUBIC);
-  return out;
-}
+cv::Mat resize_image(const cv::Mat& m, int h, int w) { return resize_frame(m, h, w, ResizeMode::opencv); }
 
 cv::Mat fill_and_crop(const cv::Mat& m, int h, int w, bool nearest) {
   const double scale = std::max(double(h) / m.rows, double(w) / m.cols);
@@ -86,6 +82,14 @@ cv::Mat fill_and_crop(const cv::Mat& m, int h, int w, bool nearest) {
   return scaled(cv::Rect((sw - w) / 2, (sh - h) / 2, w, h)).clone();
 }
 
+namespace {
+// The resize mode as extractor descriptions (cache keys, reports) name it; `opencv` keeps its
+// first name so that caches made before --resize existed stay valid.
+std::string resize_text(const std::string& mode) {
+  return parse_resize_mode(mode) == ResizeMode::opencv ? "area-or-bicubic" : mode;
+}
+}  // namespace
+
 void ExtractorOptions::check() const {
   EPE_CHECK(inception_range == "0-255" || inception_range == "0-1", "option --inception-range: '", inception_range,
             "' is not 0-255 or 0-1");
@@ -94,6 +98,7 @@ void ExtractorOptions::check() const {
   EPE_CHECK(vgg_pool == "mean" || vgg_pool == "none", "option --kvd-pool: '", vgg_pool, "' is not mean or none");
   if (vgg_size != "native") parse_hw(vgg_size, "--kvd-size", 4096);
   EPE_CHECK(batch >= 1, "option --batch must be >= 1");
+  parse_resize_mode(resize);
   nn::parse_device(device);
 }
 
@@ -142,7 +147,7 @@ class InceptionExtractor : public FeatureExtractor {
   std::string name() const override { return "inception"; }
   std::string description() const override {
     return cat("inception ", provenance_, " size=", o_.inception_size, " range=", o_.inception_range,
-               " resize=area-or-bicubic", return_features_ ? " return_features=1" : "");
+               " resize=", resize_text(o_.resize), return_features_ ? " return_features=1" : "");
   }
   FeatureMatrix extract(const ImageSet& set, Progress* progress) override {
     torch::NoGradGuard no_grad;
@@ -153,7 +158,9 @@ class InceptionExtractor : public FeatureExtractor {
     const double mul = o_.inception_range == "0-255" ? 255.0 : 1.0;
     for (std::size_t b = 0; b < set.images.size(); b += std::size_t(o_.batch)) {
       const std::size_t e = std::min(set.images.size(), b + std::size_t(o_.batch));
-      torch::Tensor x = load_batch(set, b, e, pool, [s](const cv::Mat& m) { return resize_image(m, s, s); });
+      const ResizeMode mode = parse_resize_mode(o_.resize);
+      torch::Tensor x =
+          load_batch(set, b, e, pool, [s, mode](const cv::Mat& m) { return resize_frame(m, s, s, mode); });
       x = (x * mul).to(device_);
       torch::Tensor y;
       try {
@@ -202,7 +209,7 @@ class VggExtractor : public FeatureExtractor {
   std::string name() const override { return "vgg"; }
   std::string description() const override {
     return cat("vgg16 ", vgg_->provenance(), " tap=", o_.vgg_tap, " pool=", o_.vgg_pool, " size=", o_.vgg_size,
-               " norm=imagenet padding=zeros resize=area-or-bicubic");
+               " norm=imagenet padding=zeros resize=", resize_text(o_.resize));
   }
   FeatureMatrix extract(const ImageSet& set, Progress* progress) override {
     torch::NoGradGuard no_grad;
@@ -214,8 +221,9 @@ class VggExtractor : public FeatureExtractor {
     const std::size_t batch = native ? 1 : std::size_t(o_.batch);
     for (std::size_t b = 0; b < set.images.size(); b += batch) {
       const std::size_t e = std::min(set.images.size(), b + batch);
-      torch::Tensor x = load_batch(set, b, e, pool, [size, native](const cv::Mat& m) {
-        return native ? m : resize_image(m, size.first, size.second);
+      const ResizeMode mode = parse_resize_mode(o_.resize);
+      torch::Tensor x = load_batch(set, b, e, pool, [size, native, mode](const cv::Mat& m) {
+        return native ? m : resize_frame(m, size.first, size.second, mode);
       });
       torch::Tensor y = (*vgg_).forward(nn::normalize(x, nn::Normalization::imagenet()).to(device_), tap_);
       y = o_.vgg_pool == "mean" ? y.mean({2, 3}) : y.reshape({y.size(0), -1});

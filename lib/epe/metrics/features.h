@@ -46,6 +46,7 @@ struct ExtractorOptions {
   std::string vgg_tap = "relu5_3";
   std::string vgg_pool = "mean";         // mean | none (flatten)
   std::string vgg_size = "224x224";      // HxW the frames are resized to, or "native"
+  std::string resize = "clean";          // how frames are resized: clean | legacy-tf | opencv (resize.h)
   std::string device = "cpu";
   int batch = 8;
   std::uint64_t seed = 0;                // VGG-16 random initialisation
@@ -78,7 +79,8 @@ FeatureMatrix cached_features(FeatureExtractor& ex, const ImageSet& set, const s
 // `nearest` for label maps; images use area averaging when shrinking, bicubic when enlarging.
 cv::Mat fill_and_crop(const cv::Mat& m, int h, int w, bool nearest);
 
-// Image resize as the extractors do it: area averaging when shrinking, bicubic when enlarging.
+// OpenCV's resize as epe did it first: area averaging when shrinking, bicubic otherwise (the
+// `opencv` mode of resize_frame(); sKVD's frame scaling still uses it).
 cv::Mat resize_image(const cv::Mat& m, int h, int w);
 
 }  // namespace epe
