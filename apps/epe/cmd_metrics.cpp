@@ -42,7 +42,9 @@ int run_metrics(const Args& args) {
   s.add("real", &o.real, "real set (list or folder); sKVD needs its robust labels").required();
   s.add("fake", &o.fakes, "fake set (list or folder), repeatable").required();
   s.add("names", &names, "names of the fake sets, comma separated (default: file names)");
-  s.add("metrics", &metrics, "comma-separated subset of fid, kid, kvd, skvd");
+  s.add("metrics", &metrics, "comma-separated subset of fid, kid, kvd, skvd, prdc");
+  s.add("prdc-k", &o.prdc_k, "prdc: the k-th nearest neighbour sets each sample's radius");
+  s.add("prdc-features", &o.prdc_features, "prdc: inception (needs --inception) | vgg (KVD's features)");
   s.add("out,o", &o.out, "output folder").required().not_recorded();
   add_extractor(s, o.extractor);
   s.add("kid-subsets", &o.kid_subsets, "KID/KVD subsets");

@@ -73,6 +73,29 @@ TEST(Kid, TooFewSamplesIsAClearError) {
   EXPECT_NE(user_error_message([&] { kid(a, b); }).find("at least 2"), std::string::npos);
 }
 
+TEST(Prdc, EqualsTorchFidelityAndThePrdcDefinitions) {
+  const auto z = read_npz(std::string(EPE_FIXTURES_DIR) + "/metrics/prdc.npz");  // make_prdc_fixture.py
+  const FeatureMatrix real = matrix(z.at("real")), fake = matrix(z.at("fake"));
+  for (int k : {3, 5}) {
+    const PrdcResult p = prdc(real, fake, k);
+    const std::string s = std::to_string(k);
+    EXPECT_NEAR(p.precision, scalar(z, "tf_precision_" + s), 1e-12) << k;
+    EXPECT_NEAR(p.recall, scalar(z, "tf_recall_" + s), 1e-12) << k;
+    EXPECT_NEAR(p.density, scalar(z, "density_" + s), 1e-12) << k;
+    EXPECT_NEAR(p.coverage, scalar(z, "coverage_" + s), 1e-12) << k;
+  }
+  // A set against itself: every sample is inside the other's radius (distance 0).
+  const PrdcResult same = prdc(real, real, 5);
+  EXPECT_EQ(same.precision, 1.0);
+  EXPECT_EQ(same.recall, 1.0);
+  EXPECT_EQ(same.coverage, 1.0);
+  FeatureMatrix tiny;
+  tiny.n = 3;
+  tiny.d = real.d;
+  tiny.data.assign(3 * real.d, 0.f);
+  EXPECT_NE(test::user_error_message([&] { prdc(real, tiny, 5); }).find("more than 5 samples"), std::string::npos);
+}
+
 TEST(Fid, EqualsScipySqrtmFormula) {
   const auto z = read_npz(kFixture);
   const double f = fid(matrix(z.at("real")), matrix(z.at("fake")));

@@ -146,6 +146,23 @@ TEST(MetricsCli, ColourTransferMetricsCacheLpipsAndErrors) {
   const std::string json2 = read_text(dir / "m2/metrics.json");
   for (const char* key : {"fid", "kid_mean", "kvd_mean", "skvd_mean"})
     EXPECT_EQ(json_number(json, "ct", key), json_number(json2, "ct", key)) << key;
+  // Precision/recall/density/coverage on the cached features of either extractor.
+  ASSERT_EQ(run_epe("metrics --metrics prdc --prdc-k 2 --out " + dir / "p1" + common, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "feature cache: 3 hit, 0 computed")) << out;
+  EXPECT_TRUE(contains(out, "precision")) << out;
+  ASSERT_EQ(run_epe("metrics --metrics kvd,prdc --prdc-features vgg --prdc-k 2 --out " + dir / "p2" + common, &out), 0)
+      << out;
+  const std::string pj = read_text(dir / "p2/metrics.json");
+  for (const char* set : {"input", "ct"})
+    for (const char* key : {"precision", "recall", "density", "coverage"}) {
+      const double v = json_number(pj, set, key);
+      EXPECT_TRUE(v >= 0.0 && (v <= 1.0 || std::string(key) == "density")) << set << " " << key << " " << v;
+    }
+  EXPECT_EQ(json_number(pj, "ct", "kvd_mean"), json_number(json, "ct", "kvd_mean"));
+  EXPECT_TRUE(contains(read_text(dir / "p2/metrics.md"), "| precision | recall | density | coverage |"))
+      << read_text(dir / "p2/metrics.md");
+  EXPECT_EQ(run_epe("metrics --metrics prdc --prdc-k 6 --out " + dir / "p3" + common, &out), 1);
+  EXPECT_TRUE(contains(out, "more than 6 samples")) << out;
   // Existing output without --force.
   EXPECT_EQ(run_epe("metrics --metrics kvd --out " + dir / "m1" + common, &out), 1);
   EXPECT_TRUE(contains(out, "--force")) << out;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -273,6 +274,58 @@ std::vector<LabelMatch> nearest_by_labels(const std::uint8_t* fake, std::int64_t
   work();
   for (auto& t : pool) t.join();
   (void)avx2;
+  return out;
+}
+
+namespace {
+
+// [n, d] float32 rows as a double tensor (a copy).
+torch::Tensor as_double(const FeatureMatrix& f) {
+  return torch::from_blob(const_cast<float*>(f.data.data()), {f.n, f.d}, torch::kFloat32).to(torch::kFloat64);
+}
+
+// Rows per block so that a block of distances to `n` samples stays near 16M doubles.
+std::int64_t block_rows(std::int64_t n) { return std::max<std::int64_t>(1, (std::int64_t(1) << 24) / std::max<std::int64_t>(1, n)); }
+
+// Distance of every row of x to its k-th nearest other row ((k+1)-th smallest, the row itself at 0).
+torch::Tensor kth_radii(const torch::Tensor& x, int k) {
+  const std::int64_t n = x.size(0), b = block_rows(n);
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t i = 0; i < n; i += b)
+    parts.push_back(std::get<0>(torch::cdist(x.narrow(0, i, std::min(b, n - i)), x).kthvalue(k + 1, 1)));
+  return torch::cat(parts);
+}
+
+}  // namespace
+
+PrdcResult prdc(const FeatureMatrix& real, const FeatureMatrix& fake, int k, int threads) {
+  EPE_CHECK(k >= 1, "prdc: k must be >= 1");
+  EPE_CHECK(real.d == fake.d && real.d > 0, "prdc: real and fake features differ in width (", real.d, " vs ", fake.d,
+            ")");
+  EPE_CHECK(real.n > k && fake.n > k, "prdc with k = ", k, " needs more than ", k, " samples in each set (real ",
+            real.n, ", fake ", fake.n, ")");
+  (void)threads;  // LibTorch's own thread count (--threads) applies
+  torch::NoGradGuard no_grad;
+  const torch::Tensor r = as_double(real), f = as_double(fake);
+  const torch::Tensor rr = kth_radii(r, k), rf = kth_radii(f, k);
+  std::int64_t in_real = 0, density_count = 0;
+  torch::Tensor recalled = torch::zeros({real.n}, torch::kBool);
+  torch::Tensor nearest = torch::full({real.n}, std::numeric_limits<double>::infinity(), torch::kFloat64);
+  const std::int64_t b = block_rows(real.n);
+  for (std::int64_t j = 0; j < fake.n; j += b) {
+    const std::int64_t m = std::min(b, fake.n - j);
+    const torch::Tensor d = torch::cdist(f.narrow(0, j, m), r);  // [m, n_real]
+    in_real += (d <= rr.unsqueeze(0)).any(1).sum().item<std::int64_t>();
+    density_count += (d < rr.unsqueeze(0)).sum().item<std::int64_t>();
+    recalled |= (d <= rf.narrow(0, j, m).unsqueeze(1)).any(0);
+    nearest = torch::minimum(nearest, std::get<0>(d.min(0)));
+  }
+  PrdcResult out;
+  out.k = k;
+  out.precision = double(in_real) / double(fake.n);
+  out.recall = recalled.to(torch::kFloat64).mean().item<double>();
+  out.density = double(density_count) / (double(k) * double(fake.n));
+  out.coverage = (nearest < rr).to(torch::kFloat64).mean().item<double>();
   return out;
 }
 

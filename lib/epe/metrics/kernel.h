@@ -62,6 +62,24 @@ GaussianStats gaussian_stats(const FeatureMatrix& f);
 double fid(const GaussianStats& a, const GaussianStats& b);
 double fid(const FeatureMatrix& a, const FeatureMatrix& b);
 
+// Precision, recall, density and coverage of a generated set against a real one, on Euclidean
+// distances (double) between feature rows; a sample's radius is the distance to its k-th nearest
+// neighbour in its own set (the sample itself excluded).
+//   precision  share of fake samples within the radius (<=) of some real sample
+//   recall     share of real samples within the radius (<=) of some fake sample
+//              (Kynkäänniemi et al. 2019, as torch-fidelity computes them with features_1 =
+//              real; older torch-fidelity releases had the two names swapped, its issue #58)
+//   density    (1/k) × mean over fake samples of the number of real radii (<) containing it
+//   coverage   share of real samples whose nearest fake sample lies within their radius (<)
+//              (Naeem et al. 2020, the prdc package's definitions)
+// Memory: one block of distances at a time (about 128 MiB), never n_real × n_fake.
+struct PrdcResult {
+  double precision = 0, recall = 0, density = 0, coverage = 0;
+  int k = 0;
+};
+// UserError unless both sets have more than k rows of the same width.
+PrdcResult prdc(const FeatureMatrix& real, const FeatureMatrix& fake, int k = 5, int threads = 0);
+
 // Nearest real crop of every fake crop by label agreement (sKVD pairing): for fake grid i,
 // the real grid j with the most equal cells (ties: smallest j). Grids are `cells` uint8 labels
 // each, row-major [n, cells]. Exact; vectorised (AVX2 when the CPU has it) and multi-threaded.

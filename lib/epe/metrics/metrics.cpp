@@ -174,8 +174,11 @@ void MetricsOptions::check() const {
             fakes.size(), "), got ", names.size());
   EPE_CHECK(!metrics.empty(), "option --metrics is empty");
   for (const auto& m : metrics)
-    EPE_CHECK(m == "fid" || m == "kid" || m == "kvd" || m == "skvd", "option --metrics: '", m,
-              "' is not one of fid, kid, kvd, skvd");
+    EPE_CHECK(m == "fid" || m == "kid" || m == "kvd" || m == "skvd" || m == "prdc", "option --metrics: '", m,
+              "' is not one of fid, kid, kvd, skvd, prdc");
+  EPE_CHECK(prdc_features == "inception" || prdc_features == "vgg", "option --prdc-features: '", prdc_features,
+            "' is not inception or vgg");
+  EPE_CHECK(prdc_k >= 1, "option --prdc-k must be >= 1");
   EPE_CHECK(!out.empty(), "option --out is required");
   EPE_CHECK(kid_subsets >= 1 && kid_subset_size >= 2, "options --kid-subsets >= 1 and --kid-subset-size >= 2");
   extractor.check();
@@ -213,6 +216,11 @@ std::string metrics_json(const MetricsOptions& o, const MetricsResult& r, const 
     if (row.has_fid) j.field("fid", row.fid);
     if (row.has_kid) j.field("kid_mean", row.kid.mean).field("kid_std", row.kid.std);
     if (row.has_kvd) j.field("kvd_mean", row.kvd.mean).field("kvd_std", row.kvd.std);
+    if (row.has_prdc)
+      j.field("precision", row.prdc.precision)
+          .field("recall", row.prdc.recall)
+          .field("density", row.prdc.density)
+          .field("coverage", row.prdc.coverage);
     if (row.has_skvd) {
       j.field("skvd_mean", row.skvd.mean).field("skvd_std", row.skvd.std).field("skvd_pairs", row.skvd.pairs);
       j.field("skvd_candidates", row.skvd.candidates);
@@ -248,6 +256,11 @@ std::string metrics_json(const MetricsOptions& o, const MetricsResult& r, const 
   if (wants(o, "kvd")) {
     j.field("kvd_extractor", vgg_desc).field("kvd_subsets", o.kid_subsets).field("kvd_subset_size", o.kid_subset_size);
   }
+  if (wants(o, "prdc"))
+    j.key("prdc").begin_object()
+        .field("k", o.prdc_k)
+        .field("features", o.prdc_features == "vgg" ? vgg_desc : inception_desc)
+        .end_object();
   if (wants(o, "skvd")) {
     const SkvdOptions& s = o.skvd;
     j.key("skvd").begin_object()
@@ -272,8 +285,9 @@ std::string metrics_json(const MetricsOptions& o, const MetricsResult& r, const 
 }  // namespace
 
 std::string format_metrics_table(const MetricsResult& r, bool md) {
-  bool fid = false, kid = false, kvd = false, skvd = false;
+  bool fid = false, kid = false, kvd = false, skvd = false, pr = false;
   for (const auto& row : r.rows) {
+    pr |= row.has_prdc;
     fid |= row.has_fid;
     kid |= row.has_kid;
     kvd |= row.has_kvd;
@@ -287,6 +301,8 @@ std::string format_metrics_table(const MetricsResult& r, bool md) {
     head.push_back("sKVD x10^3");
     head.push_back("sKVD pairs");
   }
+  if (pr)
+    for (const char* h : {"precision", "recall", "density", "coverage"}) head.push_back(h);
   std::vector<std::vector<std::string>> rows;
   for (const auto& row : r.rows) {
     std::vector<std::string> v = {row.name, std::to_string(row.frames)};
@@ -297,6 +313,9 @@ std::string format_metrics_table(const MetricsResult& r, bool md) {
       v.push_back(row.has_skvd ? num(1e3 * row.skvd.mean, "%.3f") + " ± " + num(1e3 * row.skvd.std, "%.3f") : "-");
       v.push_back(row.has_skvd ? cat(row.skvd.pairs, "/", row.skvd.candidates) : "-");
     }
+    if (pr)
+      for (double x : {row.prdc.precision, row.prdc.recall, row.prdc.density, row.prdc.coverage})
+        v.push_back(row.has_prdc ? num(x, "%.3f") : "-");
     rows.push_back(v);
   }
   std::string s;
@@ -340,11 +359,13 @@ MetricsResult run_metrics(const MetricsOptions& o) {
   std::unique_ptr<FeatureExtractor> inception, vgg;
   std::shared_ptr<nn::Vgg16> vgg_net;  // one VGG-16 (one weights read) for KVD and sKVD
   std::string inception_desc, vgg_desc;
-  if (wants(o, "fid") || wants(o, "kid")) {
+  const bool prdc_inception = wants(o, "prdc") && o.prdc_features == "inception";
+  const bool prdc_vgg = wants(o, "prdc") && o.prdc_features == "vgg";
+  if (wants(o, "fid") || wants(o, "kid") || prdc_inception) {
     inception = make_inception_extractor(o.extractor);
     inception_desc = inception->description();
   }
-  if (wants(o, "kvd") || wants(o, "skvd")) {
+  if (wants(o, "kvd") || wants(o, "skvd") || prdc_vgg) {
     vgg_net = make_metrics_vgg(o.extractor);
     vgg = make_vgg_extractor(o.extractor, vgg_net);
     vgg_desc = vgg->description();
@@ -363,7 +384,7 @@ MetricsResult run_metrics(const MetricsOptions& o) {
   };
   FeatureMatrix real_inc, real_vgg;
   if (inception) real_inc = features(*inception, real, "real");
-  if (wants(o, "kvd")) real_vgg = features(*vgg, real, "real");
+  if (wants(o, "kvd") || prdc_vgg) real_vgg = features(*vgg, real, "real");
   SkvdCrops real_crops;
   if (wants(o, "skvd")) {
     Progress p("sKVD crops of real", r.real_frames, "frames");
@@ -384,10 +405,21 @@ MetricsResult run_metrics(const MetricsOptions& o) {
         row.kid = kid(real_inc, f, o.kid_subsets, o.kid_subset_size, o.seed);
         row.has_kid = true;
       }
+      if (prdc_inception) {
+        row.prdc = prdc(real_inc, f, o.prdc_k);
+        row.has_prdc = true;
+      }
     }
-    if (wants(o, "kvd")) {
-      row.kvd = kid(real_vgg, features(*vgg, fakes[i], names[i]), o.kid_subsets, o.kid_subset_size, o.seed);
-      row.has_kvd = true;
+    if (wants(o, "kvd") || prdc_vgg) {
+      const FeatureMatrix f = features(*vgg, fakes[i], names[i]);
+      if (wants(o, "kvd")) {
+        row.kvd = kid(real_vgg, f, o.kid_subsets, o.kid_subset_size, o.seed);
+        row.has_kvd = true;
+      }
+      if (prdc_vgg) {
+        row.prdc = prdc(real_vgg, f, o.prdc_k);
+        row.has_prdc = true;
+      }
     }
     if (wants(o, "skvd")) {
       Progress p(cat("sKVD crops of ", names[i]), row.frames, "frames");
@@ -410,6 +442,10 @@ MetricsResult run_metrics(const MetricsOptions& o) {
     if (x.has_skvd)
       r.comparisons.push_back(
           compare("sKVD", base.name, base.skvd.mean, base.skvd.std, x.name, x.skvd.mean, x.skvd.std, true));
+    if (x.has_prdc && base.has_prdc)
+      r.comparisons.push_back(cat(x.name, ": precision ", num(x.prdc.precision, "%.3f"), " (", base.name, " ",
+                                  num(base.prdc.precision, "%.3f"), "), recall ", num(x.prdc.recall, "%.3f"), " (",
+                                  num(base.prdc.recall, "%.3f"), "); higher is closer to the real set"));
   }
   // Reports.
   AtomicDir dir(o.out, o.force);
@@ -435,6 +471,11 @@ MetricsResult run_metrics(const MetricsOptions& o) {
   if (!vgg_desc.empty() && wants(o, "kvd"))
     md += cat("- KVD features: ", vgg_desc, "; ", o.kid_subsets, " subsets of min(", o.kid_subset_size,
               ", n_real, n_fake)\n");
+  if (wants(o, "prdc"))
+    md += cat("- precision/recall (Kynkäänniemi et al. 2019, torch-fidelity's definition, <=) and density/coverage "
+              "(Naeem et al. 2020, <): Euclidean distances on the ",
+              o.prdc_features == "vgg" ? "KVD" : "Inception", " features (", o.prdc_features == "vgg" ? vgg_desc : inception_desc,
+              "), radius = distance to the ", o.prdc_k, "-th nearest neighbour within the set\n");
   if (wants(o, "skvd")) {
     const SkvdOptions& s = o.skvd;
     md += cat("- sKVD: frames scaled and centre-cropped to ", s.frame, "; ", s.crops_per_frame,

@@ -1,6 +1,7 @@
 #pragma once
 // `epe metrics` (DESIGN §5.7): FID, KID, KVD and sKVD of fake sets against a real set, as the
-// benchmark table of the paper (one row per fake set: input frames, colour transfer, enhancer).
+// benchmark table of the paper (one row per fake set: input frames, colour transfer, enhancer),
+// and precision/recall/density/coverage (prdc, kernel.h) on the Inception or KVD features.
 
 #include <cstdint>
 #include <string>
@@ -62,12 +63,14 @@ struct MetricsOptions {
   std::string real;
   std::vector<std::string> fakes;
   std::vector<std::string> names;          // default: list stems
-  std::vector<std::string> metrics = {"kvd", "skvd"};  // fid, kid, kvd, skvd
+  std::vector<std::string> metrics = {"kvd", "skvd"};  // fid, kid, kvd, skvd, prdc
   std::string out;                          // folder for metrics.json, metrics.md
   ExtractorOptions extractor;               // Inception and KVD's VGG-16 options
   int kid_subsets = 100;
   std::int64_t kid_subset_size = 1000;
   SkvdOptions skvd;
+  int prdc_k = 5;                           // nearest neighbour of the precision/recall/density/coverage radii
+  std::string prdc_features = "inception";  // inception | vgg (KVD's extractor)
   std::string cache;                        // feature cache folder ("" = none)
   std::uint64_t seed = 0;
   bool force = false;
@@ -78,10 +81,11 @@ struct MetricsOptions {
 struct MetricsRow {
   std::string name, source;
   std::int64_t frames = 0;
-  bool has_fid = false, has_kid = false, has_kvd = false, has_skvd = false;
+  bool has_fid = false, has_kid = false, has_kvd = false, has_skvd = false, has_prdc = false;
   double fid = 0;
   KidResult kid, kvd;
   SkvdResult skvd;
+  PrdcResult prdc;
 };
 
 struct MetricsResult {
