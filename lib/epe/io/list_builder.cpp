@@ -100,7 +100,9 @@ std::string frame_id(const fs::path& p) {
   const std::string s = p.stem().string();
   const std::size_t dash = s.rfind('-');
   std::string digits = dash == std::string::npos ? s : s.substr(dash + 1);
-  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) return "";
+  if (digits.empty() ||
+      !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
+    return "";
   const std::size_t nz = digits.find_first_not_of('0');
   return nz == std::string::npos ? "0" : digits.substr(nz);
 }
@@ -227,9 +229,10 @@ Scan scan_viper(const ListsOptions& o, const fs::path& root) {
   s.kind = DatasetKind::synthetic;
   const std::string split = o.split.empty() ? "train" : o.split;
   // The root is the dataset's folder (with <split>/), or one split's folder itself.
-  const fs::path base = is_dir(root / "img") && is_dir(root / "cls") && o.split.empty()
-                            ? root
-                            : find_dir(root, {split}, "viper", "<split>/img/<seq>/<seq>_<frame>.jpg and <split>/cls/...");
+  const fs::path base =
+      is_dir(root / "img") && is_dir(root / "cls") && o.split.empty()
+          ? root
+          : find_dir(root, {split}, "viper", "<split>/img/<seq>/<seq>_<frame>.jpg and <split>/cls/...");
   const fs::path img = find_dir(base, {"img"}, "viper", "<split>/img/<seq>/<seq>_<frame>.jpg|png");
   const fs::path cls = find_dir(base, {"cls"}, "viper", "<split>/cls/<seq>/<seq>_<frame>.png");
   add_keyed(s.images, walk(img, is_image), [&](const fs::path& p) { return rel_key(p, img); });

@@ -298,13 +298,12 @@ torch::Tensor kth_radii(const torch::Tensor& x, int k) {
 
 }  // namespace
 
-PrdcResult prdc(const FeatureMatrix& real, const FeatureMatrix& fake, int k, int threads) {
+PrdcResult prdc(const FeatureMatrix& real, const FeatureMatrix& fake, int k) {
   EPE_CHECK(k >= 1, "prdc: k must be >= 1");
   EPE_CHECK(real.d == fake.d && real.d > 0, "prdc: real and fake features differ in width (", real.d, " vs ", fake.d,
             ")");
   EPE_CHECK(real.n > k && fake.n > k, "prdc with k = ", k, " needs more than ", k, " samples in each set (real ",
             real.n, ", fake ", fake.n, ")");
-  (void)threads;  // LibTorch's own thread count (--threads) applies
   torch::NoGradGuard no_grad;
   const torch::Tensor r = as_double(real), f = as_double(fake);
   const torch::Tensor rr = kth_radii(r, k), rf = kth_radii(f, k);

@@ -78,7 +78,8 @@ struct PrdcResult {
   int k = 0;
 };
 // UserError unless both sets have more than k rows of the same width.
-PrdcResult prdc(const FeatureMatrix& real, const FeatureMatrix& fake, int k = 5, int threads = 0);
+// Runs on LibTorch's threads (--threads).
+PrdcResult prdc(const FeatureMatrix& real, const FeatureMatrix& fake, int k = 5);
 
 // Nearest real crop of every fake crop by label agreement (sKVD pairing): for fake grid i,
 // the real grid j with the most equal cells (ties: smallest j). Grids are `cells` uint8 labels
