@@ -4,8 +4,8 @@
 //
 // Encodings read (PNG through libpng, so palette indices are seen as they are stored):
 //   - 8-bit (or 1/2/4-bit) gray PNG: the value is the id;
-//   - palette PNG (Playing for Data / GTA5, Mapillary Vistas v1.2, Cityscapes `_color` is NOT
-//     one): the palette index is the id, the palette's colours are ignored;
+//   - palette PNG (Playing for Data / GTA5, VIPER `cls/`, Mapillary Vistas v1.2): the palette
+//     index is the id, the palette's colours are ignored;
 //   - 16-bit gray PNG: the value is the id, which must be <= 255 (our label range);
 //   - RGB / RGBA colour-coded PNG (CARLA's CityScapesPalette, VIPER or Vistas maps saved as
 //     RGB): mapped through a colour table (LabelFormat::colors);
@@ -13,7 +13,8 @@
 //     LabelFormat::channel;
 //   - without either, an RGB map whose three channels are equal everywhere is read as gray, any
 //     other is an error;
-//   - any other file OpenCV decodes to one 8- or 16-bit channel (e.g. TIFF).
+//   - a JPEG, decoded by OpenCV, with one channel (or an RGB one as above; lossy, so rarely
+//     right for labels). Other containers are refused by read_image_bytes().
 // After decoding, an optional id table (LabelFormat::remap, e.g. Cityscapes labelIds ->
 // MSeg universal ids) maps every id; then ids are checked against the caller's range.
 //
