@@ -241,5 +241,27 @@ TEST(Lists, FolderMatchesByStemLimitsAndSamples) {
   EXPECT_FALSE(fs::exists(d / "e.csv"));
 }
 
+TEST(Lists, BadOptionsNameTheOption) {
+  test::TempDir d;
+  touch(d.path(), "images/a.png");
+  auto msg = [&](void (*tweak)(ListsOptions&)) {
+    return test::user_error_message([&] { build("folder", d.path(), d / "x.csv", tweak); });
+  };
+  EXPECT_NE(msg([](ListsOptions& o) { o.limit = 2, o.sample = 1; }).find("--limit and --sample"), std::string::npos);
+  EXPECT_NE(msg([](ListsOptions& o) { o.robust = "mseg"; }).find("option --robust: 'mseg'"), std::string::npos);
+  EXPECT_NE(msg([](ListsOptions& o) { o.images = "nope"; }).find("option --images"), std::string::npos);
+  EXPECT_NE(msg([](ListsOptions& o) { o.kind = "synthetic"; }).find("needs GT label maps: give --labels"),
+            std::string::npos);
+  EXPECT_NE(msg([](ListsOptions& o) { o.label_colors = "no-such-table"; }).find("--label-colors 'no-such-table'"),
+            std::string::npos);
+  // Folder options are refused for layouts that know their folders.
+  const std::string m = test::user_error_message([&] {
+    build("pfd", d.path(), d / "y.csv", [](ListsOptions& o) { o.labels = "lab"; });
+  });
+  EXPECT_NE(m.find("are for the folder layout"), std::string::npos) << m;
+  EXPECT_FALSE(fs::exists(d / "x.csv"));
+  EXPECT_FALSE(fs::exists(d / "y.csv"));
+}
+
 }  // namespace
 }  // namespace epe

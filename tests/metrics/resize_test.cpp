@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <opencv2/core.hpp>
 
@@ -45,6 +46,16 @@ TEST(Resize, CleanEqualsPilBicubicAndLegacyEqualsTf1Bilinear) {
         << "case " << i << ": " << in.size << " -> " << h << "x" << w;
     const cv::Mat legacy = resize_frame(in, h, w, ResizeMode::legacy_tf);
     EXPECT_LE(max_abs_diff(legacy, as_mat(all.at("legacy_" + k))), 1e-4) << "case " << i;
+    // How far epe's former OpenCV resize is from PIL's (the README quotes these lines).
+    const cv::Mat pil = as_mat(all.at("clean_" + k)), cv_ = resize_frame(in, h, w, ResizeMode::opencv);
+    const double mean = cv::norm(cv_, pil, cv::NORM_L1) / (cv_.total() * 3.0);
+    std::printf(
+        "resize %dx%d -> %dx%d: clean vs PIL max %.3g, legacy-tf vs TF1 max %.3g, opencv vs PIL mean %.2f max %.2f\n",
+        in.rows, in.cols, h, w, max_abs_diff(clean, pil), max_abs_diff(legacy, as_mat(all.at("legacy_" + k))), mean,
+        max_abs_diff(cv_, pil));
+    if (in.size() != cv::Size(w, h)) {
+      EXPECT_GT(mean, 0.5) << "case " << i << ": opencv should differ from PIL";
+    }
     // Frames in [0, 1] (how epe reads them) give the same pixels / 255.
     cv::Mat unit = in / 255.f, back = resize_frame(unit, h, w, ResizeMode::clean) * 255.f;
     EXPECT_LE(max_abs_diff(back, as_mat(all.at("clean_" + k))), 1e-3) << "case " << i;

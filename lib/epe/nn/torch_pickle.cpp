@@ -476,15 +476,17 @@ bool is_legacy_torch_file(const unsigned char* head, size_t n) {
 }
 
 std::map<std::string, at::Tensor> read_torch_state_dict(const std::string& path) {
-  std::string head;
-  {
-    std::ifstream in(path, std::ios::binary);
-    EPE_CHECK(in, "cannot read weights file '", path, "'");
-    head.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
-  if (is_legacy_torch_file(reinterpret_cast<const unsigned char*>(head.data()), head.size())) {
+  std::ifstream in(path, std::ios::binary);
+  EPE_CHECK(in, "cannot read weights file '", path, "'");
+  unsigned char magic[4] = {0};
+  in.read(reinterpret_cast<char*>(magic), sizeof magic);
+  if (is_legacy_torch_file(magic, static_cast<size_t>(in.gcount()))) {
+    // The legacy format is read from memory (its storages follow the pickles); a zip archive is
+    // left to LibTorch's reader, which reads only the records asked for.
+    in.seekg(0);
+    const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     try {
-      return read_legacy(path, head);
+      return read_legacy(path, file);
     } catch (const UserError& e) {
       const std::string what = e.what();
       if (what.rfind("weights file", 0) == 0) throw;
@@ -492,8 +494,7 @@ std::map<std::string, at::Tensor> read_torch_state_dict(const std::string& path)
                           what));
     }
   }
-  head.clear();
-  head.shrink_to_fit();
+  in.close();
   ValuePtr root;
   std::map<std::string, at::Tensor> flat;
   try {
