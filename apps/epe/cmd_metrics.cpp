@@ -7,6 +7,7 @@
 #include "epe/metrics/color_transfer.h"
 #include "epe/metrics/lpips_pairs.h"
 #include "epe/metrics/metrics.h"
+#include "epe/segment/segment.h"
 
 namespace epe::app {
 
@@ -34,30 +35,51 @@ int run_metrics(const Args& args) {
   CommonOptions c;
   std::string metrics = "kvd,skvd", names;
   OptionSet s("epe metrics --real R.csv --fake F1.csv [--fake F2.csv ...] [--names a,b] --metrics fid,kid,kvd,skvd\n"
-              "            --out DIR [--inception M.pt] [--vgg vgg16.pt] [--cache DIR]",
+              "            --out DIR [--inception M.pt] [--vgg vgg16.pt] [--model SEG.pt] [--cache DIR]",
               "Realism metrics of fake sets (input frames, baselines, enhanced frames) against a real set: FID and KID\n"
-              "on Inception features, KVD (KID on VGG-16 features) and sKVD (KVD over crop pairs with matching\n"
-              "layouts, from robust labels). Sets are file lists or folders of images. Writes DIR/metrics.json and\n"
-              "DIR/metrics.md and prints the table; every later set is compared with the first.");
+              "on Inception features, KVD (KID on VGG-16 features), sKVD and cKVD (KVD over crop pairs with matching\n"
+              "layouts, from robust labels; cKVD per class group; FeaMGAN's protocol by default), precision/recall/\n"
+              "density/coverage, and semantic consistency (a segmenter's labels of each fake set against its input\n"
+              "frames': mIoU). Sets are file lists or folders of images. Writes DIR/metrics.json and DIR/metrics.md\n"
+              "(with every number's protocol) and prints the table; every later set is compared with the first.");
   s.add("real", &o.real, "real set (list or folder); sKVD needs its robust labels").required();
   s.add("fake", &o.fakes, "fake set (list or folder), repeatable").required();
   s.add("names", &names, "names of the fake sets, comma separated (default: file names)");
-  s.add("metrics", &metrics, "comma-separated subset of fid, kid, kvd, skvd, prdc");
+  s.add("metrics", &metrics, "comma-separated subset of fid, kid, kvd, skvd, ckvd, prdc, semantic");
   s.add("prdc-k", &o.prdc_k, "prdc: the k-th nearest neighbour sets each sample's radius");
   s.add("prdc-features", &o.prdc_features, "prdc: inception (needs --inception) | vgg (KVD's features)");
   s.add("out,o", &o.out, "output folder").required().not_recorded();
   add_extractor(s, o.extractor);
   s.add("kid-subsets", &o.kid_subsets, "KID/KVD subsets");
   s.add("kid-subset-size", &o.kid_subset_size, "KID/KVD subset size (capped by the set sizes)");
-  s.add("skvd-frame", &o.skvd.frame, "sKVD: frames scaled to cover HxW and centre-cropped");
-  s.add("skvd-crop-fraction", &o.skvd.crop_fraction, "sKVD: crop area as a fraction of the frame");
-  s.add("skvd-crops-per-frame", &o.skvd.crops_per_frame, "sKVD: random crops per frame");
-  s.add("skvd-grid", &o.skvd.grid, "sKVD: label grid side");
-  s.add("skvd-threshold", &o.skvd.threshold, "sKVD: keep pairs agreeing on more than this fraction of the grid");
-  s.add("skvd-layer", &o.skvd.layer, "sKVD: VGG-16 tap");
-  s.add("skvd-pool", &o.skvd.pool, "sKVD: none (flatten) | mean");
-  s.add("skvd-subsets", &o.skvd.subsets, "sKVD: subsets (1 = all kept pairs once)");
-  s.add("skvd-subset-size", &o.skvd.subset_size, "sKVD: pairs per subset when --skvd-subsets > 1 (0 = all)");
+  s.add("skvd-protocol", &o.skvd.protocol, "sKVD/cKVD crops: feamgan (FeaMGAN's published metric code) | epe");
+  s.add("skvd-frame", &o.skvd.frame, "sKVD/cKVD: HxW frame the crops are cut from, or auto (526x957; feamgan: "
+                                     "526x935 when a frame is narrower at 526 rows)");
+  s.add("skvd-crop-fraction", &o.skvd.crop_fraction, "sKVD/cKVD: crop area as a fraction of the frame");
+  s.add("skvd-crops-per-frame", &o.skvd.crops_per_frame, "sKVD/cKVD (epe protocol): random crops per frame");
+  s.add("skvd-every", &o.skvd.every, "sKVD/cKVD (feamgan protocol): evaluate every N-th frame (kvdEval's --every_x_steps)");
+  s.add("skvd-feamgan-seed", &o.skvd.feamgan_seed, "sKVD/cKVD (feamgan protocol): numpy default_rng seed of the crops");
+  s.add("skvd-grid", &o.skvd.grid, "sKVD/cKVD: label grid side");
+  s.add("skvd-threshold", &o.skvd.threshold, "sKVD/cKVD: keep pairs agreeing on more than this fraction of the grid");
+  s.add("skvd-layer", &o.skvd.layer, "sKVD/cKVD: VGG-16 tap");
+  s.add("skvd-pool", &o.skvd.pool, "sKVD/cKVD: none (flatten) | mean");
+  s.add("skvd-subsets", &o.skvd.subsets, "sKVD/cKVD: subsets (1 = all kept pairs once)");
+  s.add("skvd-subset-size", &o.skvd.subset_size, "sKVD/cKVD: pairs per subset when --skvd-subsets > 1 (0 = all)");
+  s.add("ckvd-min-share", &o.skvd.ckvd_min_share, "cKVD: a class group enters a crop above this share of its pixels");
+  s.add("model", &o.semantic.model, "semantic: TorchScript segmenter (epe segment's model contract)");
+  s.add("semantic-source", &o.semantic.source,
+        "semantic: the frames the fake sets were made from, row by row (default: the first --fake)");
+  s.add("semantic-gt-map", &o.semantic.gt_map,
+        "semantic: table mapping the lists' GT ids to universal ids, or none");
+  SegmentProtocol& sp = o.semantic.protocol;
+  s.add("seg-base-size", &sp.base_size, "semantic: epe segment's --base-size");
+  s.add("seg-crop", &sp.crop, "semantic: epe segment's --crop");
+  s.add("seg-scales", &sp.scales, "semantic: epe segment's --scales");
+  s.add("seg-flip", &sp.flip, "semantic: epe segment's --flip");
+  s.add("seg-mean", &sp.mean, "semantic: epe segment's --mean");
+  s.add("seg-std", &sp.std, "semantic: epe segment's --std");
+  s.add("seg-classes", &sp.classes, "semantic: epe segment's --classes");
+  s.add("seg-batch", &sp.batch, "semantic: windows per forward pass").not_recorded();
   s.add("cache", &o.cache, "feature cache folder (reused by later runs)").not_recorded();
   s.add("seed", &o.seed, "seed of subsets and crops");
   s.add("force", &o.force, "replace an existing output folder").not_recorded();

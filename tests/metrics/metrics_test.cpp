@@ -44,6 +44,7 @@ void write_tiny_inception(const std::string& path) {
 
 TEST(Skvd, PairsByLabelAgreementAndGroupsByDominantClass) {
   SkvdOptions o;
+  o.protocol = "epe";  // fake crops look for real ones
   o.grid = 2;  // 4 cells
   o.threshold = 0.5;
   SkvdCrops real, fake;
@@ -124,7 +125,7 @@ TEST(MetricsCli, ColourTransferMetricsCacheLpipsAndErrors) {
   write_tiny_inception(dir / "inception.pt");
   const std::string common = " --real " + demo + "/real.csv --fake " + demo + "/synthetic.csv --fake " + ct +
                              " --names input,ct --inception " + dir / "inception.pt" +
-                             " --kvd-size 64x96 --skvd-frame 120x200 --skvd-crops-per-frame 3 --kid-subsets 10"
+                             " --kvd-size 64x96 --skvd-protocol epe --skvd-frame 120x200 --skvd-crops-per-frame 3 --kid-subsets 10"
                              " --cache " + dir / "cache";
   ASSERT_EQ(run_epe("metrics --metrics fid,kid,kvd,skvd --out " + dir / "m1" + common, &out), 0) << out;
   EXPECT_TRUE(contains(out, "feature cache: 0 hit, 6 computed")) << out;

@@ -45,13 +45,16 @@ ImageSet read_image_set(const std::string& src) {
     std::sort(s.images.begin(), s.images.end());
     EPE_CHECK(!s.images.empty(), "folder '", src, "' has no PNG or JPEG images");
     s.labels.assign(s.images.size(), "");
+    s.gt_labels.assign(s.images.size(), "");
     s.lines.assign(s.images.size(), 0);
   } else {
     const FileList list = read_image_list(src);
     s.label_format = list.format.robust;
+    s.gt_format = list.format.gt;
     for (const ListRow& r : list.rows) {
       s.images.push_back(r.image());
       s.labels.push_back(r.fields.size() >= 2 ? r.fields[1] : "");
+      s.gt_labels.push_back(r.fields.size() >= 4 ? r.fields[3] : "");
       s.lines.push_back(r.line);
     }
   }

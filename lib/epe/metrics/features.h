@@ -32,6 +32,8 @@ struct ImageSet {
   std::vector<std::string> images;  // resolved paths
   std::vector<std::string> labels;  // robust label maps ("" when the list has none)
   LabelFormat label_format;         // how they are encoded (the list's directives)
+  std::vector<std::string> gt_labels;  // GT label maps of a synthetic list's rows ("" otherwise)
+  LabelFormat gt_format;
   std::vector<long> lines;          // line in the list (0 for a folder)
   std::string checksum;             // SHA-256 of paths, sizes and modification times
   std::string where(std::size_t i) const;  // "list.csv:12" or the file, for messages

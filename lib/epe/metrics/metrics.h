@@ -1,7 +1,10 @@
 #pragma once
-// `epe metrics` (DESIGN §5.7): FID, KID, KVD and sKVD of fake sets against a real set, as the
-// benchmark table of the paper (one row per fake set: input frames, colour transfer, enhancer),
-// and precision/recall/density/coverage (prdc, kernel.h) on the Inception or KVD features.
+// `epe metrics` (DESIGN §5.7): FID, KID, KVD, sKVD and cKVD (skvd.h) of fake sets against a
+// real set, as the benchmark table of the paper (one row per fake set: input frames, colour
+// transfer, enhancer); precision/recall/density/coverage (prdc, kernel.h) on the Inception or
+// KVD features; semantic consistency of each fake set with its source frames (semantic.h).
+// metrics.md and metrics.json state every number's protocol (resize, extractor and its weights'
+// SHA-256 or RANDOM, subsets, crop protocol) so that tables can be compared honestly.
 
 #include <cstdint>
 #include <string>
@@ -9,66 +12,22 @@
 
 #include "epe/metrics/features.h"
 #include "epe/metrics/kernel.h"
+#include "epe/metrics/semantic.h"
+#include "epe/metrics/skvd.h"
 
 namespace epe {
-
-class Progress;
-namespace nn {
-class Vgg16;
-}
-
-// sKVD (semantically aligned kernel VGG distance), FeaMGAN's defaults.
-struct SkvdOptions {
-  std::string frame = "526x957";  // frames scaled to cover HxW and centre-cropped
-  double crop_fraction = 0.125;    // square crops of side floor(sqrt(H W fraction))
-  int crops_per_frame = 1;
-  int grid = 16;                   // label grid side (nearest downsampling)
-  double threshold = 0.5;          // keep pairs whose labels agree on more than this fraction
-  std::string layer = "relu5_3";
-  std::string pool = "none";       // none (flatten, spatial layout kept) | mean
-  int subsets = 1;                 // 1 = one subset of all kept pairs
-  std::int64_t subset_size = 0;    // pairs per subset when subsets > 1 (0 = all kept pairs)
-  void check() const;
-  int crop_side() const;
-};
-
-// Crops of one set for sKVD: VGG-16 features and label grids.
-struct SkvdCrops {
-  FeatureMatrix features;
-  std::vector<std::uint8_t> grids;  // [n, grid * grid]
-  std::vector<std::int32_t> frame;  // row in the set
-};
-
-// role 0 = real, 1 = fake (different crop positions per role). Needs robust labels for every
-// frame (UserError naming the list line otherwise).
-SkvdCrops skvd_crops(const ImageSet& set, const SkvdOptions& o, nn::Vgg16& vgg, const std::string& device,
-                     std::uint64_t seed, int role, int threads, Progress* progress = nullptr);
-
-struct SkvdClass {
-  int id = 0;
-  std::string name;
-  std::int64_t pairs = 0;
-  double value = 0;  // MMD^2 over the class's pairs (NaN below 2 pairs)
-};
-
-struct SkvdResult {
-  double mean = 0, std = 0;  // raw (not x 10^3)
-  std::int64_t pairs = 0, candidates = 0;
-  std::vector<SkvdClass> classes;  // by the fake crop's dominant label, most pairs first
-};
-
-SkvdResult skvd(const SkvdCrops& real, const SkvdCrops& fake, const SkvdOptions& o, std::uint64_t seed);
 
 struct MetricsOptions {
   std::string real;
   std::vector<std::string> fakes;
   std::vector<std::string> names;          // default: list stems
-  std::vector<std::string> metrics = {"kvd", "skvd"};  // fid, kid, kvd, skvd, prdc
+  std::vector<std::string> metrics = {"kvd", "skvd"};  // fid, kid, kvd, skvd, ckvd, prdc, semantic
   std::string out;                          // folder for metrics.json, metrics.md
   ExtractorOptions extractor;               // Inception and KVD's VGG-16 options
   int kid_subsets = 100;
   std::int64_t kid_subset_size = 1000;
-  SkvdOptions skvd;
+  SkvdOptions skvd;                         // sKVD and cKVD
+  SemanticOptions semantic;
   int prdc_k = 5;                           // nearest neighbour of the precision/recall/density/coverage radii
   std::string prdc_features = "inception";  // inception | vgg (KVD's extractor)
   std::string cache;                        // feature cache folder ("" = none)
@@ -81,11 +40,16 @@ struct MetricsOptions {
 struct MetricsRow {
   std::string name, source;
   std::int64_t frames = 0;
-  bool has_fid = false, has_kid = false, has_kvd = false, has_skvd = false, has_prdc = false;
+  bool has_fid = false, has_kid = false, has_kvd = false, has_skvd = false, has_ckvd = false, has_prdc = false,
+       has_semantic = false;
   double fid = 0;
   KidResult kid, kvd;
   SkvdResult skvd;
+  CkvdResult ckvd;
   PrdcResult prdc;
+  SemanticResult semantic;
+  std::string skvd_protocol;  // describe_skvd() of this row's crop plan
+  int skvd_height = 0, skvd_width = 0, skvd_side = 0;  // its frame and crop side
 };
 
 struct MetricsResult {
