@@ -152,16 +152,23 @@ struct Prepared {
   cv::Mat labels;  // CV_8UC1
 };
 
-// Centre-aligned nearest neighbour (PIL's NEAREST, DALI's INTERP_NN): source index
-// floor((i + 0.5) * in / out).
+// Centre-aligned nearest neighbour as PIL's Image.resize(NEAREST) computes it (its affine scale
+// path): source coordinate 0.5 * s, then + s per pixel in double (s = in / out), truncated. The
+// running sum differs from (i + 0.5) * s in the last bit, which picks another pixel at exact
+// halves (e.g. 256 -> 192); DALI's INTERP_NN, which it stands in for, is the same rule.
+std::vector<int> nearest_index(int in, int out) {
+  std::vector<int> idx(static_cast<std::size_t>(out));
+  const double s = double(in) / out;
+  double v = 0.5 * s;
+  for (int i = 0; i < out; ++i, v += s) idx[static_cast<std::size_t>(i)] = std::min(in - 1, static_cast<int>(v));
+  return idx;
+}
+
 cv::Mat resize_nearest_centred(const cv::Mat& m, int h, int w) {
   cv::Mat out(h, w, m.type());
-  std::vector<int> cols(static_cast<std::size_t>(w));
-  for (int x = 0; x < w; ++x)
-    cols[static_cast<std::size_t>(x)] = std::min(m.cols - 1, static_cast<int>((x + 0.5) * m.cols / w));
+  const std::vector<int> cols = nearest_index(m.cols, w), rows = nearest_index(m.rows, h);
   for (int y = 0; y < h; ++y) {
-    const int sy = std::min(m.rows - 1, static_cast<int>((y + 0.5) * m.rows / h));
-    const std::uint8_t* src = m.ptr<std::uint8_t>(sy);
+    const std::uint8_t* src = m.ptr<std::uint8_t>(rows[static_cast<std::size_t>(y)]);
     std::uint8_t* dst = out.ptr<std::uint8_t>(y);
     for (int x = 0; x < w; ++x) dst[x] = src[cols[static_cast<std::size_t>(x)]];
   }
