@@ -243,3 +243,84 @@ TEST(Features, CacheKeyFollowsTheImagesAndTheExtractor) {
 
 }  // namespace
 }  // namespace epe::test
+
+namespace epe::test {
+namespace {
+
+TEST(Semantic, ConfusionGivesHandComputedIoUs) {
+  // Reference 2x4: [1 1 2 2; 1 255 3 3]; prediction [1 2 2 2; 1 1 3 4].
+  const cv::Mat ref = (cv::Mat_<std::uint8_t>(2, 4) << 1, 1, 2, 2, 1, 255, 3, 3);
+  const cv::Mat pred = (cv::Mat_<std::uint8_t>(2, 4) << 1, 2, 2, 2, 1, 1, 3, 4);
+  Confusion c;
+  c.add(ref, pred);
+  const Confusion::Score s = c.score();
+  // Pixel (1,1) is unlabeled in the reference: not counted. Class 1: TP 2, FN 1 -> 2/3;
+  // class 2: TP 2, FP 1 -> 2/3; class 3: TP 1, FN 1 -> 1/2; class 4: FP 1 -> 0.
+  ASSERT_EQ(s.classes.size(), 4u);
+  EXPECT_EQ(s.pixels, 7);
+  EXPECT_DOUBLE_EQ(s.classes[0].iou, 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(s.classes[1].iou, 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(s.classes[2].iou, 0.5);
+  EXPECT_EQ(s.classes[3].id, 4);
+  EXPECT_EQ(s.classes[3].iou, 0.0);
+  EXPECT_DOUBLE_EQ(s.miou, (2.0 / 3 + 2.0 / 3 + 0.5 + 0.0) / 4);
+  EXPECT_DOUBLE_EQ(s.pixel_accuracy, 5.0 / 7.0);
+  // A map against itself: every IoU and the accuracy are exactly 1.
+  Confusion same;
+  same.add(pred, pred);
+  EXPECT_EQ(same.score().miou, 1.0);
+  EXPECT_EQ(same.score().pixel_accuracy, 1.0);
+}
+
+TEST(Semantic, CliScoresEachSetAgainstItsInputFrames) {
+  TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo";
+  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 4 --height 96 --width 160 --seed 2 --quiet", &out), 0) << out;
+  ASSERT_EQ(run_epe("baseline color-transfer --list " + demo + "/synthetic.csv --reference " + demo + "/real.csv --out " +
+                        dir / "ct" + " --quiet",
+                    &out),
+            0)
+      << out;
+  ASSERT_EQ(run_epe("demo-segmenter --out " + dir / "seg.pt", &out), 0) << out;
+  const std::string common = " --real " + demo + "/real.csv --fake " + demo + "/synthetic.csv --fake " + dir /
+                             "ct/synthetic-color-transfer.csv --names input,ct --metrics semantic --model " +
+                             dir / "seg.pt" + " --seg-base-size 96 --seg-crop 97 --cache " + dir / "cache";
+  ASSERT_EQ(run_epe("metrics --out " + dir / "m" + common, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "mIoU vs input")) << out;
+  const std::string json = read_text(dir / "m/metrics.json");
+  // The input set against itself is exactly 1; the colour-transferred frames change labels.
+  EXPECT_EQ(json_number(json, "semantic_vs_input", "miou"), 1.0) << json;
+  EXPECT_EQ(json_number(json, "semantic_vs_input", "pixel_accuracy"), 1.0) << json;
+  const std::size_t ct = json.find("\"ct\":");
+  ASSERT_NE(ct, std::string::npos);
+  const double ct_miou = json_number(json.substr(ct), "semantic_vs_input", "miou");
+  EXPECT_GT(ct_miou, 0.0);
+  EXPECT_LT(ct_miou, 1.0);
+  // GT labels (Cityscapes ids) through cityscapes-34_to_universal: the demo segmenter is not exact.
+  const double gt_miou = json_number(json, "semantic_vs_gt", "miou");
+  EXPECT_GT(gt_miou, 0.0);
+  EXPECT_LE(gt_miou, 1.0);
+  const std::string md = read_text(dir / "m/metrics.md");
+  EXPECT_TRUE(contains(md, "**semantic**: segmenter seg.pt sha256:")) << md;
+  EXPECT_TRUE(contains(md, "Semantic consistency: IoU per class")) << md;
+  // Second run: the label maps come from the cache, with the same numbers.
+  ASSERT_EQ(run_epe("metrics --out " + dir / "m2" + common, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "feature cache: 2 hit, 0 computed")) << out;
+  EXPECT_EQ(json_number(read_text(dir / "m2/metrics.json").substr(read_text(dir / "m2/metrics.json").find("\"ct\":")),
+                        "semantic_vs_input", "miou"),
+            ct_miou);
+  // A fake set with other rows than its source; no model.
+  write_text(demo + "/short.csv", read_text(demo + "/synthetic.csv").substr(0, read_text(demo + "/synthetic.csv").find('\n') + 1));
+  EXPECT_EQ(run_epe("metrics --out " + dir / "e" + common + " --semantic-source " + demo + "/short.csv", &out), 1);
+  EXPECT_TRUE(contains(out, "row k of a fake set must be made from source row k")) << out;
+  EXPECT_EQ(run_epe("metrics --real " + demo + "/real.csv --fake " + demo + "/synthetic.csv --metrics semantic --out " +
+                        dir / "e",
+                    &out),
+            1);
+  EXPECT_TRUE(contains(out, "--model")) << out;
+  EXPECT_FALSE(fs::exists(dir / "e"));
+}
+
+}  // namespace
+}  // namespace epe::test
