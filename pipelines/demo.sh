@@ -76,6 +76,7 @@ step "realism metrics: input, colour transfer and the enhancer against the real 
 "$EPE" metrics --config "$EPE_ROOT/pipelines/metrics.ini" --real "$OUT/data/real.csv" \
   --fake "$OUT/data/synthetic.csv" --fake "$OUT/color-transfer/synthetic-color-transfer.csv" \
   --fake "$OUT/enhanced/synthetic-enhanced.csv" --names synthetic,color-transfer,enhanced \
+  --model "$OUT/segment/demo-segmenter.pt" \
   --cache "$OUT/metrics-cache" --out "$OUT/metrics" --force "${VGG_ARGS[@]}"
 
 step "export for the reference implementation"
@@ -89,5 +90,6 @@ echo "  crops: $OUT/crops/synthetic.h5, $OUT/crops/real.h5   (epe info FILE desc
 echo "  match: $OUT/match/match.h5, matches.png (pairs per cosine band), density.png (sampling density),"
 echo "         matched_crops.csv + crop_weights.npz (for the reference's training code)"
 echo "  enhancer: $OUT/train (log.csv, samples/, checkpoints/), enhanced frames: $OUT/enhanced"
-echo "  metrics: $OUT/metrics/metrics.md (KVD, sKVD of input, colour transfer and enhancer vs real)"
+echo "  metrics: $OUT/metrics/metrics.md (KVD, sKVD and semantic consistency of input, colour transfer and"
+echo "           enhancer vs real, each number with its protocol)"
 echo "  layout: $OUT/layout/report.md (comparison.json, pictures; notebooks/layout.ipynb draws it)"
