@@ -22,7 +22,7 @@ int run_train(const Args& args) {
   CommonOptions c;
   std::string preset = "tiny", gen_encoder, gen_norm, gen_stem_norm, gen_other_norm, disc_type, disc_norm;
   int gen_stages = 0, gen_base = 0, gen_blocks = 0, gen_gb_layers = 0, gen_gb_dim = 0, gbuffer_channels = 0,
-      num_classes = 0, disc_layers = 0, disc_max_dim = 0;
+      num_classes = 0, disc_layers = 0, disc_max_dim = 0, label_classes = 0;
   OptionSet s("epe train --config train.ini  |  epe train --synthetic S.csv --real R.csv --matches M.h5 --out RUN",
               "Trains the enhancer (generator + perceptual discriminator) on matched crops. Every option can stand in the\n"
               "--config file (key = option name). RUN gets log.csv, samples/, checkpoints/ (atomic, --resume continues\n"
@@ -45,6 +45,8 @@ int run_train(const Args& args) {
   s.add("disc-norm", &disc_norm, "discriminator norm (empty = group)");
   s.add("disc-layers", &disc_layers, "discriminator: conv layers (0 = preset)");
   s.add("disc-max-dim", &disc_max_dim, "discriminator: channel cap (0 = preset)");
+  s.add("label-classes", &label_classes,
+        "robust label classes of the segmenter (ids 0..N-1, 255 = unlabeled; 0 = 194, MSeg universal)");
   s.add("synthetic", &o.data.synthetic, "synthetic file list (image, robust labels, G-buffers, GT labels)");
   s.add("real", &o.data.real, "real file list (image, robust labels)");
   s.add("matches", &o.data.matches, "match store (after epe weights: weighted sampling)");
@@ -71,6 +73,8 @@ int run_train(const Args& args) {
   s.add("steps", &o.steps, "total iterations (generator + discriminator)");
   s.add("log-every", &o.log_every, "console line every N steps (log.csv has every step)");
   s.add("sample-every", &o.sample_every, "sample picture every N steps (0 = never)");
+  s.add("sample-frames", &o.sample_frames, "whole synthetic frames (input | enhanced) in each sample picture");
+  s.add("sample-width", &o.sample_width, "width of each whole frame in the sample picture (shrunk to it)");
   s.add("checkpoint-every", &o.checkpoint_every, "checkpoint every N steps");
   s.add("validate-every", &o.validate_every, "enhance --validate every N steps (0 = never)");
   s.add("validate", &o.validate, "synthetic list enhanced at validation");
@@ -102,6 +106,7 @@ int run_train(const Args& args) {
   if (!disc_norm.empty()) o.discriminator.norm = disc_norm;
   if (disc_layers) o.discriminator.num_layers = disc_layers;
   if (disc_max_dim) o.discriminator.max_dim = disc_max_dim;
+  if (label_classes) o.discriminator.num_classes = label_classes;
   EPE_CHECK(!o.out.empty() || o.dry_run, "option --out is required");
   TrainResult r = train(o, print_line);
   std::printf("generator: %lld parameters\ndiscriminator: %lld parameters (VGG-16 frozen, not counted)\ndata: %s\n",

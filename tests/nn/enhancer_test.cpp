@@ -169,5 +169,29 @@ TEST(Discriminator, MapsPerTapAndPatchGan) {
   EXPECT_EQ(pg.forward(x, labels, false).size(), 3u);
 }
 
+TEST(Discriminator, UnlabeledPixelsAreMaskedAndTheClassCountIsAnOption) {
+  torch::manual_seed(4);
+  auto vgg = frozen_vgg();
+  DiscriminatorConfig c = DiscriminatorConfig::preset("tiny");
+  c.num_classes = 19;  // a Cityscapes-trained segmenter's labels
+  nn::Discriminator d(c, vgg);
+  torch::NoGradGuard no_grad;
+  const at::Tensor x = torch::rand({1, 3, 64, 64});
+  at::Tensor labels = torch::randint(0, 19, {1, 64, 64}, torch::kInt64);
+  labels.slice(1, 0, 32).fill_(255);  // the top half unlabeled
+  const auto a = d.forward(x, labels, true);
+  // Changing every embedding row changes the maps, but not where all labels are 255 ...
+  const at::Tensor all_unlabeled = torch::full({1, 64, 64}, 255, torch::kInt64);
+  const auto u0 = d.forward(x, all_unlabeled, true);
+  for (auto& p : d.named_parameters())
+    if (p.key().find("embedding") != std::string::npos) p.value().add_(1.0);
+  const auto b = d.forward(x, labels, true), u1 = d.forward(x, all_unlabeled, true);
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    EXPECT_TRUE(torch::isfinite(a[k]).all().item<bool>()) << k;
+    EXPECT_GT((a[k] - b[k]).abs().max().item<double>(), 0.0) << k;
+    EXPECT_EQ((u0[k] - u1[k]).abs().max().item<double>(), 0.0) << k;  // the projection term is zero
+  }
+}
+
 }  // namespace
 }  // namespace epe::test

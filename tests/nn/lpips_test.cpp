@@ -74,6 +74,38 @@ TEST(Lpips, GradientMatchesFiniteDifferences) {
   for (const auto& prm : lpips->parameters()) EXPECT_FALSE(prm.requires_grad());
 }
 
+TEST(Lpips, StableNormalisationHasFiniteGradientsOnAZeroColumn) {
+  // Features [1, 4, 1, 3]: column 1 is all zero (as a ReLU layer gives).
+  const at::Tensor f0 =
+      torch::tensor({0.5, 0.0, 2.0, -1.0, 0.0, 1.0, 0.25, 0.0, 0.0, 3.0, 0.0, 0.5}, torch::kFloat64).view({1, 4, 1, 3});
+  for (nn::LpipsNorm norm : {nn::LpipsNorm::v01, nn::LpipsNorm::stable}) {
+    at::Tensor f = f0.clone().requires_grad_(true);
+    nn::lpips_unit_normalize(f, norm).mul(torch::arange(12, torch::kFloat64).view({1, 4, 1, 3})).sum().backward();
+    const at::Tensor g = f.grad();
+    const bool finite = torch::isfinite(g).all().item<bool>();
+    if (norm == nn::LpipsNorm::v01)
+      EXPECT_FALSE(finite) << "the v0.1 formula's gradient at a zero column is NaN: " << g;
+    else
+      EXPECT_TRUE(finite) << g;
+  }
+  // Elsewhere the two agree to ~1e-10 relative; on the LPIPS fixtures to 1e-5.
+  const at::Tensor a = nn::lpips_unit_normalize(f0, nn::LpipsNorm::v01), b = nn::lpips_unit_normalize(f0, nn::LpipsNorm::stable);
+  EXPECT_LT((a - b).abs().max().item<double>(), 1e-9);
+  TempDir dir;
+  write_fixture_weights_zip(dir / "vgg.pt");
+  nn::LpipsOptions o;
+  o.vgg = dir / "vgg.pt";
+  nn::Lpips exact(o);
+  o.norm = nn::LpipsNorm::stable;
+  nn::Lpips stable(o);
+  torch::NoGradGuard no_grad;
+  const at::Tensor x0 = fixture_image(2001, 40, 48), x1 = fixture_image(2002, 40, 48);
+  const double e = exact.forward(x0, x1).item<double>(), s = stable.forward(x0, x1).item<double>();
+  EXPECT_NEAR(s, e, 1e-5 * e);
+  EXPECT_NE(stable.provenance().find("norm: stable"), std::string::npos);
+  EXPECT_EQ(exact.provenance().find("norm: stable"), std::string::npos);
+}
+
 TEST(Lpips, BadWeightsAreClearErrors) {
   TempDir dir;
   nn::LpipsOptions o;

@@ -6,6 +6,7 @@
 
 #include "epe/io/file_list.h"
 #include "epe/io/gbuffers.h"
+#include "epe/io/image.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -35,16 +36,25 @@ TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
                             "sample-every = 2\nlog-every = 1\n");
   const std::string run = dir / "run";
   ASSERT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --out " + run + " --validate " + demo +
-                        "/synthetic.csv --validate-every 4",
+                        "/synthetic.csv --validate-every 3",
                     &out),
             0)
       << out;
   EXPECT_TRUE(contains(out, "train: steps 0..4")) << out;
   EXPECT_TRUE(contains(out, "validation: 3 frames enhanced")) << out;
-  EXPECT_TRUE(fs::exists(run + "/validation/step_0000004/images/000002.png"));
+  // Validation at step 3 enhances step 3's generator: a checkpoint is written for it.
+  EXPECT_TRUE(fs::exists(run + "/validation/step_0000003/images/000002.png"));
+  EXPECT_TRUE(fs::exists(run + "/checkpoints/step_0000003.pt"));
   EXPECT_TRUE(contains(out, "step 1/4 gen: gan ")) << out;
   EXPECT_TRUE(fs::exists(run + "/checkpoints/step_0000004.pt"));
   EXPECT_TRUE(fs::exists(run + "/samples/step_0000002.png"));
+  {
+    // 32x32 crops x3 enlarged 10x (to about two 480-pixel frames), above 2 whole 64x96 frames,
+    // input | enhanced: 960 x (320 + 2 x 64).
+    const cv::Mat sample = read_image(run + "/samples/step_0000002.png");
+    EXPECT_EQ(sample.cols, 960);
+    EXPECT_EQ(sample.rows, 448);
+  }
   EXPECT_EQ(test::read_text(run + "/checkpoints/latest"), "step_0000004.pt\n");
   EXPECT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --out " + run, &out), 1);  // exists: refused
   EXPECT_TRUE(contains(out, "--resume")) << out;

@@ -206,17 +206,25 @@ TEST(Train, InputErrorsComeBeforeAnyStep) {
   EXPECT_NE(msg.find("8 channels"), std::string::npos) << msg;
   EXPECT_NE(msg.find("expects 32"), std::string::npos) << msg;
   EXPECT_FALSE(fs::exists(dir / "x"));
-  // A robust label id outside the 194 classes.
+  // Unlabeled robust labels (255) are allowed (masked out of the projection term); an id beyond
+  // the discriminator's label classes is an error naming the line and the option.
   fs::copy(demo_dir(), dir / "d", fs::copy_options::recursive);
-  cv::Mat lab = cv::Mat(72, 120, CV_8UC1, cv::Scalar(255));
-  write_png(dir / "d/real/robust_labels/0001.png", lab);
-  TrainOptions p = tiny_options(dir / "y", 4);
+  write_png(dir / "d/real/robust_labels/0001.png", cv::Mat(72, 120, CV_8UC1, cv::Scalar(255)));
+  TrainOptions p = tiny_options(dir / "y", 2);
   p.data.synthetic = dir / "d/synthetic.csv";
   p.data.real = dir / "d/real.csv";
-  msg = user_error_message([&] { train(p); });
-  EXPECT_NE(msg.find("real.csv:2:"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("id 255"), std::string::npos) << msg;
-  EXPECT_FALSE(fs::exists(dir / "y"));
+  const TrainResult rp = train(p);
+  ASSERT_EQ(rp.records.size(), 2u);
+  for (double v : losses(rp)) EXPECT_TRUE(std::isfinite(v));
+  TrainOptions q = tiny_options(dir / "z", 2);
+  q.data.synthetic = dir / "d/synthetic.csv";
+  q.data.real = dir / "d/real.csv";
+  q.discriminator.num_classes = 19;  // a Cityscapes-trained segmenter: the demo's MSeg ids do not fit
+  msg = user_error_message([&] { train(q); });
+  EXPECT_NE(msg.find("synthetic.csv:1:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("label id 35 at (row 0, col 0) is out of range (valid: 0..18 or 255)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--label-classes"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(dir / "z"));
 }
 
 }  // namespace

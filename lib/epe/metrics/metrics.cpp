@@ -101,7 +101,7 @@ struct Protocols {
 };
 
 Protocols protocols(const MetricsOptions& o, const MetricsResult& r, const std::string& inception_desc,
-                    const std::string& vgg_desc, const std::string& seg_desc) {
+                    const std::string& vgg_desc, const std::string& vgg_weights, const std::string& seg_desc) {
   Protocols p;
   const std::string resize = cat("frames resized with --resize ", o.extractor.resize,
                                  o.extractor.resize == "clean"       ? " (PIL bicubic on float, as clean-fid's default)"
@@ -119,11 +119,11 @@ Protocols protocols(const MetricsOptions& o, const MetricsResult& r, const std::
     for (const auto& row : r.rows)
       if (!row.skvd_protocol.empty() && plans.find(row.skvd_protocol) == std::string::npos)
         plans += (plans.empty() ? "" : " | ") + row.skvd_protocol;
-    if (wants(o, "skvd")) p.entries.push_back({"skvd", cat(plans, "; VGG-16 ", vgg_desc)});
+    if (wants(o, "skvd")) p.entries.push_back({"skvd", cat(plans, "; VGG-16 weights ", vgg_weights)});
     if (wants(o, "ckvd"))
       p.entries.push_back({"ckvd", cat(plans, "; FeaMGAN's class groups, crops masked to a group covering more than ",
                                        o.skvd.ckvd_min_share, " of them (mid-grey elsewhere), pairs within the group; "
-                                       "all = mean over groups with >= 2 pairs; VGG-16 ", vgg_desc)});
+                                       "all = mean over groups with >= 2 pairs; VGG-16 weights ", vgg_weights)});
   }
   if (wants(o, "prdc"))
     p.entries.push_back({"prdc", cat("precision/recall (Kynkäänniemi et al. 2019, torch-fidelity's definition, <=) and "
@@ -480,7 +480,7 @@ MetricsResult run_metrics(const MetricsOptions& o) {
                                   num(x.semantic.vs_input.miou, "%.4f"), " (pixel accuracy ",
                                   num(x.semantic.vs_input.pixel_accuracy, "%.4f"), "); 1 = nothing changed"));
   }
-  const Protocols prot = protocols(o, r, inception_desc, vgg_desc, seg_desc);
+  const Protocols prot = protocols(o, r, inception_desc, vgg_desc, vgg_net ? vgg_net->provenance() : "", seg_desc);
   // Reports.
   AtomicDir dir(o.out, o.force);
   const fs::path tmp = dir.temp_path();

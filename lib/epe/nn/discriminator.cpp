@@ -92,7 +92,10 @@ class ProjectionImpl : public torch::nn::Module {
     at::Tensor h = x;
     for (std::size_t k = 0; k < convs_.size(); ++k) h = torch::leaky_relu(norms_[k]->forward(convs_[k]->forward(h)), 0.2);
     const at::Tensor out = out2_->forward(torch::leaky_relu(out1_->forward(h), 0.2));
-    at::Tensor e = embedding_->forward(labels).permute({0, 3, 1, 2});
+    // Unlabeled pixels (255) take no part in the projection term: their embedding is zero.
+    const at::Tensor labelled = labels.ne(255);
+    at::Tensor e = embedding_->forward(torch::where(labelled, labels, torch::zeros_like(labels)));
+    e = (e * labelled.unsqueeze(-1).to(e.scalar_type())).permute({0, 3, 1, 2});
     e = F::interpolate(e, F::InterpolateFuncOptions()
                               .size(std::vector<int64_t>{h.size(2), h.size(3)})
                               .mode(torch::kBilinear)

@@ -3,8 +3,9 @@
 //   ppde      the perceptual projection discriminator ensemble: a frozen VGG-16 (replicate padding,
 //             ImageNet normalisation) whose first ten ReLU outputs (relu1_1 ... relu4_3) each feed a
 //             small conv discriminator (GroupNorm, LeakyReLU 0.2) plus a projection term, the inner
-//             product of its features with an embedding of the robust label (194 MSeg classes)
-//             resized to the feature map. Paper preset: 27,578,634 trainable parameters (VGG frozen,
+//             product of its features with an embedding of the robust label (num_classes: 194
+//             MSeg classes, or the segmenter's own count, e.g. 19 for a Cityscapes model; id 255,
+//             unlabeled, has a zero embedding, so it is masked out) resized to the feature map. Paper preset: 27,578,634 trainable parameters (VGG frozen,
 //             not counted).
 //   patchgan  a plain multi-scale PatchGAN on the image (3 scales, 3x3 convolutions, labels unused).
 // forward() returns one realism map per discriminator.
@@ -25,7 +26,7 @@ struct DiscriminatorConfig {
   std::string norm = "group";
   int num_layers = 4;         // conv layers per discriminator
   int max_dim = 256;          // channel cap
-  int num_classes = 194;      // label embedding size (MSeg universal classes)
+  int num_classes = 194;      // label embedding size: robust label ids 0..num_classes-1 (and 255)
   int patchgan_scales = 3;
 
   static DiscriminatorConfig preset(const std::string& name);  // paper | tiny
@@ -39,7 +40,7 @@ class Discriminator : public torch::nn::Module {
   // `vgg`: the frozen VGG-16 (replicate padding) the ppde type reads features from; not a
   // registered submodule, so it is neither counted nor trained nor saved with the discriminator.
   Discriminator(const DiscriminatorConfig& config, std::shared_ptr<Vgg16> vgg);
-  // image [N, 3, H, W] in [0, 1]; labels [N, H, W] int64 robust label ids (< num_classes).
+  // image [N, 3, H, W] in [0, 1]; labels [N, H, W] int64 robust label ids (< num_classes, or 255).
   // fix_input: no gradient into the image / VGG features (the discriminator's fake pass).
   // run: which discriminators to evaluate (null: all); the others' maps are undefined tensors.
   std::vector<at::Tensor> forward(const at::Tensor& image, const at::Tensor& labels, bool fix_input,

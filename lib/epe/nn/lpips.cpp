@@ -10,7 +10,12 @@ namespace epe::nn {
 
 std::string default_lpips_weights() { return data_dir() + "/lpips/v0.1/vgg_zip.pt"; }
 
-Lpips::Lpips(const LpipsOptions& o) {
+at::Tensor lpips_unit_normalize(const at::Tensor& f, LpipsNorm norm) {
+  const at::Tensor s = f.pow(2).sum(1, true);
+  return norm == LpipsNorm::v01 ? f / (s.sqrt() + 1e-10) : f / (s + 1e-10).sqrt();
+}
+
+Lpips::Lpips(const LpipsOptions& o) : norm_(o.norm) {
   Vgg16Options vo;
   vo.weights = o.vgg;
   vo.seed = o.seed;
@@ -48,7 +53,7 @@ at::Tensor Lpips::layers(const at::Tensor& x0, const at::Tensor& x1) {
   std::vector<at::Tensor> f = vgg_->forward(both, taps);
   std::vector<at::Tensor> per_layer;
   for (int k = 0; k < 5; ++k) {
-    const at::Tensor unit = f[k] / (f[k].pow(2).sum(1, true).sqrt() + 1e-10);
+    const at::Tensor unit = lpips_unit_normalize(f[k], norm_);
     const at::Tensor d = (unit.narrow(0, 0, n) - unit.narrow(0, n, n)).pow(2);
     per_layer.push_back(torch::conv2d(d, lin_[k]).mean({1, 2, 3}));
   }
@@ -57,6 +62,8 @@ at::Tensor Lpips::layers(const at::Tensor& x0, const at::Tensor& x1) {
 
 at::Tensor Lpips::forward(const at::Tensor& x0, const at::Tensor& x1) { return layers(x0, x1).sum(1); }
 
-std::string Lpips::provenance() const { return "vgg: " + vgg_->provenance() + "; lin: " + lin_provenance_; }
+std::string Lpips::provenance() const {
+  return "vgg: " + vgg_->provenance() + "; lin: " + lin_provenance_ + (norm_ == LpipsNorm::stable ? "; norm: stable" : "");
+}
 
 }  // namespace epe::nn

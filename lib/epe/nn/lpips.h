@@ -7,6 +7,12 @@
 //   layer without bias (the v0.1 weights), spatial mean; sum over the five taps.
 // A torch::nn::Module with frozen parameters: gradients reach both inputs (the generator's
 // perceptual loss). The linear weights ship in data/lpips/v0.1/vgg_zip.pt (BSD-2-Clause).
+//
+// Channel normalisation (LpipsNorm): `v01` is the formula above, for evaluation (`epe lpips`).
+// Its gradient is not finite where a feature column is all zero (d sqrt(s)/ds at s = 0 times 0:
+// NaN), which a ReLU layer produces — the reference's training diverged with NaN losses (its
+// #30, #33, #66). `stable`, used for training, puts the epsilon inside the root,
+// x / sqrt(||x||^2 + 1e-10): the same value to ~5e-11 / ||x||^2 relative, gradient <= 1e5.
 
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
@@ -18,10 +24,16 @@
 
 namespace epe::nn {
 
+enum class LpipsNorm { v01, stable };
+
+// The channel normalisation of one tap's features [N, C, H, W] (over C).
+at::Tensor lpips_unit_normalize(const at::Tensor& f, LpipsNorm norm);
+
 struct LpipsOptions {
   std::string vgg;          // ImageNet VGG-16 weights (torchvision state dict); empty = random init (warned)
   std::string lin;          // linear-layer weights; empty = <data>/lpips/v0.1/vgg_zip.pt
   std::uint64_t seed = 0;   // random init of VGG-16 without weights
+  LpipsNorm norm = LpipsNorm::v01;
 };
 
 class Lpips : public torch::nn::Module {
@@ -39,6 +51,7 @@ class Lpips : public torch::nn::Module {
   std::shared_ptr<Vgg16> vgg_;
   at::Tensor shift_, scale_;
   std::vector<at::Tensor> lin_;
+  LpipsNorm norm_ = LpipsNorm::v01;
   std::string lin_provenance_;
 };
 

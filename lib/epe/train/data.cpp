@@ -36,6 +36,7 @@ void TrainDataOptions::check() const {
   EPE_CHECK(crop >= 16, "option --crop must be >= 16");
   EPE_CHECK(resize >= 0, "option --resize must be >= 0");
   EPE_CHECK(batch >= 1, "option --batch must be >= 1");
+  EPE_CHECK(label_classes >= 1 && label_classes <= 255, "option --label-classes must be in 1..255");
 }
 
 std::string default_material_table() { return data_dir() + "/materials/cityscapes-34_to_material.tsv"; }
@@ -116,14 +117,14 @@ std::vector<std::int32_t> frame_rows(const CropStore& store, const FileList& lis
   return rows;
 }
 
-// A robust label map for training: ids 0..193 only (they index the discriminator's label
-// embedding, so 255 is an error too).
-cv::Mat read_robust_labels(const std::string& path, const LabelFormat& format) {
+// A robust label map for training: ids 0..classes-1 index the discriminator's label embedding;
+// 255 (unlabeled) is kept and masked out of its projection term.
+cv::Mat read_robust_labels(const std::string& path, const LabelFormat& format, int classes) {
   try {
-    return read_label_map(path, kUniversalClasses - 1, /*allow_unlabeled=*/false, format);
+    return read_label_map(path, classes - 1, /*allow_unlabeled=*/true, format);
   } catch (const UserError& e) {
-    throw UserError(cat(e.what(), "; robust label ids reach the discriminator's label embedding, so only MSeg "
-                                  "classes 0..193 are allowed in training data (no unlabeled 255)"));
+    throw UserError(cat(e.what(), "; robust label ids index the discriminator's label embedding of ", classes,
+                        " classes (--label-classes; 255 = unlabeled is allowed)"));
   }
 }
 
@@ -162,7 +163,7 @@ TrainData::TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_cl
     try {
       const auto hw = read_image_size(row.image());
       EPE_CHECK(!row.robust_labels().empty(), "no robust labels (run `epe segment`)");
-      const cv::Mat lab = read_robust_labels(row.robust_labels(), list.format.robust);
+      const cv::Mat lab = read_robust_labels(row.robust_labels(), list.format.robust, d.o.label_classes);
       check_same_size(lab, row.robust_labels(), hw[0], hw[1], row.image());
       if (syn) {
         EPE_CHECK(!row.gbuffers().empty(), "no G-buffers in this row");
@@ -221,6 +222,26 @@ std::string TrainData::summary() const {
   return s;
 }
 
+std::size_t TrainData::synthetic_frames() const { return impl_->syn.rows.size(); }
+
+TrainBatch TrainData::frame(std::size_t i) const {
+  const Impl& d = *impl_;
+  const ListRow& row = d.syn.rows.at(i);
+  TrainBatch t;
+  try {
+    const cv::Mat img = read_image(row.image());
+    const GBuffers gbuf = read_gbuffers(row.gbuffers());
+    EPE_CHECK(gbuf.channels == d.gbuffer_channels && gbuf.height == img.rows && gbuf.width == img.cols, "G-buffers '",
+              row.gbuffers(), "' do not match the frame (", gbuf.channels, " channels of ", gbuf.height, "x", gbuf.width, ")");
+    t.syn_image = nn::image_to_tensor(img).unsqueeze(0);
+    t.gbuffers = nn::hwc_to_tensor(gbuf.data.data(), gbuf.height, gbuf.width, gbuf.channels).unsqueeze(0);
+    t.classes = d.materials.one_hot(read_label_map(row.gt_labels(), 255, true, d.syn.format.gt)).unsqueeze(0);
+  } catch (const UserError& e) {
+    throw UserError(at_line(d.syn.path, row.line, e.what()));
+  }
+  return t;
+}
+
 TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks) const {
   const Impl& d = *impl_;
   Rng rng(d.o.seed + 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(rollbacks), static_cast<std::uint64_t>(step));
@@ -274,7 +295,7 @@ TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks) const {
       EPE_CHECK(rect.x >= 0 && rect.y >= 0 && rect.br().x <= img.cols && rect.br().y <= img.rows, "crop (rows ", box.r0,
                 "..", box.r1, ", cols ", box.c0, "..", box.c1, ") lies outside the ", img.rows, "x", img.cols, " frame");
       torch::Tensor image = nn::image_to_tensor(img(rect));
-      torch::Tensor labels = label_tensor(read_robust_labels(row.robust_labels(), list.format.robust)(rect));
+      torch::Tensor labels = label_tensor(read_robust_labels(row.robust_labels(), list.format.robust, d.o.label_classes)(rect));
       torch::Tensor g, classes;
       if (syn) {
         const GBuffers gbuf = read_gbuffers(row.gbuffers());

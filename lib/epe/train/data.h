@@ -30,6 +30,7 @@ struct TrainDataOptions {
   int crop = 196;                  // crop side of independent sampling
   int resize = 0;                  // > 0: both crops resized to resize x resize (cheaper CPU runs)
   std::string materials;           // GT id -> material table; default <data>/materials/cityscapes-34_to_material.tsv
+  int label_classes = 194;         // robust label ids 0..label_classes-1 (the discriminator's embedding), 255 unlabeled
   int batch = 1;
   int threads = 0;
   std::uint64_t seed = 0;
@@ -68,6 +69,10 @@ class TrainData {
   TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_classes);
   ~TrainData();
   TrainBatch get(std::int64_t step, std::int64_t rollbacks = 0) const;
+  // A whole synthetic frame (row `row` of the synthetic list): syn_image [1, 3, H, W], gbuffers
+  // [1, G, H, W], classes [1, K, H, W] (the other fields undefined). For sample pictures.
+  TrainBatch frame(std::size_t row) const;
+  std::size_t synthetic_frames() const;
   std::string summary() const;
   std::int64_t pairs() const;  // match-store pairs (0 for independent sampling)
 

@@ -12,6 +12,7 @@
 #include <future>
 #include <limits>
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "epe/core/atomic_file.h"
@@ -40,13 +41,14 @@ void TrainOptions::check() const {
   EPE_CHECK(steps >= 1, "option --steps must be >= 1");
   EPE_CHECK(lr_g > 0 && lr_d > 0, "learning rates must be > 0");
   EPE_CHECK(lr_step_g >= 1 && lr_step_d >= 1 && lr_gamma > 0, "learning-rate schedule: steps >= 1 and gamma > 0");
+  EPE_CHECK(sample_frames >= 0 && sample_width >= 16, "--sample-frames must be >= 0 and --sample-width >= 16");
   EPE_CHECK(log_every >= 1 && sample_every >= 0 && checkpoint_every >= 1 && validate_every >= 0,
             "--log-every, --checkpoint-every must be >= 1; --sample-every, --validate-every >= 0");
   EPE_CHECK(validate_every == 0 || !validate.empty(), "--validate-every needs --validate LIST");
   EPE_CHECK(max_bad_steps >= 1, "option --max-bad-steps must be >= 1");
   EPE_CHECK(!out.empty() || dry_run, "option --out is required");
-  EPE_CHECK(discriminator.num_classes == 194 || discriminator.type == "patchgan",
-            "the discriminator's label embedding must have 194 classes (MSeg universal ids)");
+  EPE_CHECK(discriminator.num_classes >= 1 && discriminator.num_classes <= 255,
+            "option --label-classes: the robust label classes must be in 1..255 (255 is the unlabeled id)");
 }
 
 namespace {
@@ -96,16 +98,13 @@ bool grads_finite(torch::nn::Module& m) {
   return ok.empty() || torch::stack(ok).all().item<bool>();  // one device synchronisation
 }
 
-// Zero gradients for every parameter, defined ones included: Adam then updates parameters of
-// discriminators that did not run (momentum, weight decay) exactly as after a resume, and as the
-// reference does (zero_grad keeps zero tensors).
+// Clears every gradient to "none" (undefined), as the reference's zero_grad(set_to_none=True):
+// Adam then skips parameters that received no gradient — the discriminators the controller did
+// not run get neither a momentum step nor weight decay, and a step with none selected moves
+// nothing. (Zero-filled gradients would move them.) Adam's state of a parameter that never had a
+// gradient is absent, and stays absent across a checkpoint, so resumed runs stay exact.
 void zero_grads(torch::nn::Module& m) {
-  for (auto& p : m.parameters()) {
-    if (p.grad().defined())
-      p.mutable_grad().zero_();
-    else
-      p.mutable_grad() = torch::zeros_like(p);
-  }
+  for (auto& p : m.parameters()) p.mutable_grad() = at::Tensor();
 }
 
 void set_lr(torch::optim::Adam& opt, double lr) {
@@ -272,6 +271,55 @@ std::string resolve_checkpoint(const std::string& path) {
   return path;
 }
 
+namespace {
+
+// The sample picture of a step: the batch's first synthetic | enhanced | real crops (enlarged by
+// an integer factor to about the frames' width) above `sample_frames` whole synthetic frames
+// spread over the list, input | enhanced, each shrunk to `sample_width` (current generator, eval
+// mode, the frames' own resolution, as `epe enhance` runs it).
+cv::Mat sample_picture(Nets& n, const TrainBatch& b, const TrainData& data, const TrainOptions& o, const c10::Device& dev) {
+  torch::NoGradGuard no_grad;
+  n.g->eval();
+  std::vector<cv::Mat> rows;
+  const at::Tensor e = n.g->forward(b.syn_image.narrow(0, 0, 1), b.gbuffers.narrow(0, 0, 1), b.classes.narrow(0, 0, 1));
+  cv::Mat crops;
+  cv::hconcat(std::vector<cv::Mat>{nn::tensor_to_image(b.syn_image[0]), nn::tensor_to_image(e[0].to(torch::kCPU)),
+                                   nn::tensor_to_image(b.real_image[0])},
+              crops);
+  const int frames = std::min<int>(o.sample_frames, static_cast<int>(data.synthetic_frames()));
+  const int factor = std::max(1, (frames > 0 ? 2 * o.sample_width : crops.cols) / crops.cols);
+  cv::resize(crops, crops, {}, factor, factor, cv::INTER_NEAREST);
+  rows.push_back(crops);
+  for (int k = 0; k < frames; ++k) {
+    const TrainBatch f = data.frame(static_cast<std::size_t>(k) * data.synthetic_frames() / std::size_t(frames));
+    const at::Tensor y = n.g->forward(f.syn_image.to(dev), f.gbuffers.to(dev), f.classes.to(dev)).to(torch::kCPU);
+    cv::Mat pair;
+    for (const at::Tensor& t : {f.syn_image[0], y[0].to(torch::kFloat32)}) {
+      cv::Mat img = nn::tensor_to_image(t);
+      if (img.cols > o.sample_width)
+        cv::resize(img, img, {o.sample_width, std::max(1, img.rows * o.sample_width / img.cols)}, 0, 0, cv::INTER_AREA);
+      pair = pair.empty() ? img : [&] {
+        cv::Mat h;
+        cv::hconcat(pair, img, h);
+        return h;
+      }();
+    }
+    rows.push_back(pair);
+  }
+  n.g->train();
+  int width = 0, height = 0;
+  for (const cv::Mat& r : rows) width = std::max(width, r.cols), height += r.rows;
+  cv::Mat canvas(height, width, CV_32FC3, cv::Scalar(0, 0, 0));
+  int y0 = 0;
+  for (const cv::Mat& r : rows) {
+    r.copyTo(canvas(cv::Rect(0, y0, r.cols, r.rows)));
+    y0 += r.rows;
+  }
+  return canvas;
+}
+
+}  // namespace
+
 TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) {
   TrainOptions o = options;
   if (o.generator.gbuffer_channels <= 0 || o.generator.num_classes <= 0) {
@@ -284,6 +332,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
       o.generator.num_classes = static_cast<int>(
           MaterialTable::read(material_table_for(o.data.materials, syn)).names.size());
   }
+  o.data.label_classes = o.discriminator.num_classes;  // the robust label ids the embedding takes
   o.check();
   const auto t_start = std::chrono::steady_clock::now();
   auto say = [log](const std::string& s) {
@@ -309,6 +358,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
   lo.vgg = o.vgg;
   lo.lin = o.lpips_lin;
   lo.seed = o.seed;
+  lo.norm = nn::LpipsNorm::stable;  // finite gradients where a feature column is all zero
   n.lpips = std::make_shared<nn::Lpips>(lo);
   r.generator_parameters = n.g->parameter_count();
   r.discriminator_parameters = nn::count_parameters(*n.d);
@@ -402,8 +452,8 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
         if (run[i]) rec.ran.push_back(static_cast<int>(i));
       }
       if (rec.ran.empty()) {
-        // As the reference: no discriminator loss, but the optimiser and its schedule still step
-        // (zero gradients: momentum and weight decay move the weights).
+        // As the reference: no discriminator loss; the optimiser steps (moving nothing: no
+        // parameter has a gradient) and its schedule counts the step.
         rec.kind = "skip";
         zero_grads(*n.d);
         set_lr(*n.opt_d, o.lr_d * std::pow(o.lr_gamma, double(s.d_steps / o.lr_step_d)));
@@ -483,15 +533,9 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
                     rec.d_r1, " total ", rec.d_total, " | ran ", rec.ran.size(), " | run % ", p, " | ", rec.seconds, " s"));
     }
     if (o.sample_every > 0 && s.step % o.sample_every == 0) {
-      torch::NoGradGuard no_grad;
-      n.g->eval();
-      const at::Tensor e = n.g->forward(b.syn_image.narrow(0, 0, 1), b.gbuffers.narrow(0, 0, 1), b.classes.narrow(0, 0, 1));
-      n.g->train();
-      cv::Mat row;
-      cv::hconcat(std::vector<cv::Mat>{nn::tensor_to_image(b.syn_image[0]), nn::tensor_to_image(e[0]), nn::tensor_to_image(b.real_image[0])}, row);
       char name[48];
       std::snprintf(name, sizeof name, "step_%07lld.png", static_cast<long long>(s.step));
-      write_png((out / "samples" / name).string(), row);
+      write_png((out / "samples" / name).string(), sample_picture(n, b, data, o, dev));
     }
     ++s.step;
     if (bad_in_a_row >= o.max_bad_steps) {
@@ -519,6 +563,14 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
       say(cat("checkpoint ", last_ck));
     }
     if (o.validate_every > 0 && s.step % o.validate_every == 0) {
+      // Validate the current generator, not an older checkpoint: write one for this step first.
+      if (last_ck != (ckdir / step_name(s.step)).string()) {
+        last_ck = (ckdir / step_name(s.step)).string();
+        save_checkpoint(last_ck, n, s, o);
+        write_file_atomic((ckdir / "latest").string(), step_name(s.step) + "\n");
+        r.last_checkpoint = last_ck;
+        say(cat("checkpoint ", last_ck, " (for validation)"));
+      }
       csv.flush();
       EnhanceOptions eo;
       eo.checkpoint = last_ck;

@@ -10,7 +10,8 @@
 // by the largest absolute entry, step learning-rate schedules.
 //
 // The run folder holds log.csv (every loss term and the controller state per step),
-// samples/step_NNNNNNN.png (synthetic | enhanced | real), checkpoints/step_NNNNNNN.pt written
+// samples/step_NNNNNNN.png (the batch's synthetic | enhanced | real crops, enlarged, above
+// `sample_frames` whole synthetic frames, input | enhanced), checkpoints/step_NNNNNNN.pt written
 // atomically (generator, discriminator, both optimisers, controller, step, rollbacks,
 // configurations) and checkpoints/latest. --resume continues from the latest checkpoint exactly as
 // the uninterrupted run would. A step whose loss or gradients are not finite is skipped; after
@@ -38,10 +39,12 @@ struct TrainOptions {
   double lr_g = 1e-4, lr_d = 1e-4, beta1 = 0.9, beta2 = 0.999, weight_decay = 1e-4;
   double clip = 1000.0;                   // gradient clip: largest absolute entry (<= 0: off)
   std::int64_t lr_step_g = 100000, lr_step_d = 1000000;  // optimiser steps per decay
-  double lr_gamma = 0.5;
+  double lr_gamma = 1.0;  // 1 = constant, as the reference trains (its yaml's decay key is never read)
   double controller_target = 0.6;         // < 0: every discriminator runs every step
   std::int64_t steps = 1000;              // total iterations (generator + discriminator)
   std::int64_t log_every = 10, sample_every = 100, checkpoint_every = 500, validate_every = 0;
+  int sample_frames = 2;                  // whole frames in each sample picture (spread over the list)
+  int sample_width = 480;                 // their width in the picture (frames are shrunk to it)
   std::string validate;                   // synthetic list enhanced at validation
   int max_bad_steps = 5;
   int max_rollbacks = 10;                 // then give up with an error (the run diverges)
