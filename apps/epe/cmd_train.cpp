@@ -57,7 +57,7 @@ int run_train(const Args& args) {
   s.add("batch", &o.data.batch, "crop pairs per step");
   s.add("vgg", &o.vgg, "ImageNet VGG-16 weights (torchvision state dict) for the discriminator and LPIPS");
   s.add("lpips-lin", &o.lpips_lin, "LPIPS linear weights (default: the shipped v0.1)");
-  s.add("gan-loss", &o.gan_loss, "ls | ns | hinge");
+  s.add("gan-loss", &o.gan_loss, "ls | ns | hinge (the reference's forms) | ns-standard | hinge-standard (textbook forms)");
   s.add("lpips-weight", &o.lpips_weight, "weight of LPIPS(synthetic, enhanced)");
   s.add("r1-weight", &o.r1_weight, "weight of the R1 penalty on real images");
   s.add("lr-g", &o.lr_g, "generator learning rate");

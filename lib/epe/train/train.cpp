@@ -1,5 +1,7 @@
 #include "epe/train/train.h"
 
+#include "epe/train/gan_loss.h"
+
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
@@ -36,8 +38,9 @@ void TrainOptions::check() const {
   generator.check();
   discriminator.check();
   data.check();
-  EPE_CHECK(gan_loss == "ls" || gan_loss == "ns" || gan_loss == "hinge", "option --gan-loss: '", gan_loss,
-            "' is not ls, ns or hinge");
+  EPE_CHECK(gan_loss == "ls" || gan_loss == "ns" || gan_loss == "hinge" || gan_loss == "ns-standard" ||
+                gan_loss == "hinge-standard",
+            "option --gan-loss: '", gan_loss, "' is not ls, ns, hinge, ns-standard or hinge-standard");
   EPE_CHECK(steps >= 1, "option --steps must be >= 1");
   EPE_CHECK(lr_g > 0 && lr_d > 0, "learning rates must be > 0");
   EPE_CHECK(lr_step_g >= 1 && lr_step_d >= 1 && lr_gamma > 0, "learning-rate schedule: steps >= 1 and gamma > 0");
@@ -70,22 +73,6 @@ struct Controller {
     p = 1.0 / (1.0 + double(step));
   }
 };
-
-at::Tensor gen_loss(const std::string& kind, const at::Tensor& d) {
-  if (kind == "ls") return (1 - d).pow(2).mean();
-  if (kind == "ns") return torch::softplus(-d).mean();
-  return -d.mean();
-}
-at::Tensor real_loss(const std::string& kind, const at::Tensor& d) {
-  if (kind == "ls") return (1 - d).pow(2).mean();
-  if (kind == "ns") return torch::softplus(-d).mean();
-  return torch::relu(1 - d).mean();
-}
-at::Tensor fake_loss(const std::string& kind, const at::Tensor& d) {
-  if (kind == "ls") return d.pow(2).mean();
-  if (kind == "ns") return torch::softplus(d).mean();
-  return torch::relu(1 + d).mean();
-}
 
 void set_requires_grad(torch::nn::Module& m, bool on) {
   for (auto& p : m.parameters()) p.set_requires_grad(on);

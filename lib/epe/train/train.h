@@ -34,7 +34,7 @@ struct TrainOptions {
   TrainDataOptions data;
   std::string vgg;                        // ImageNet VGG-16 weights for the discriminator and LPIPS
   std::string lpips_lin;                  // LPIPS linear weights (default: shipped v0.1)
-  std::string gan_loss = "ls";            // ls | ns | hinge
+  std::string gan_loss = "ls";            // ls | ns | hinge (the reference's forms) | ns-standard | hinge-standard
   double lpips_weight = 5.0, r1_weight = 0.03;
   double lr_g = 1e-4, lr_d = 1e-4, beta1 = 0.9, beta2 = 0.999, weight_decay = 1e-4;
   double clip = 1000.0;                   // gradient clip: largest absolute entry (<= 0: off)
