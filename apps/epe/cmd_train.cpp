@@ -170,7 +170,8 @@ int run_fake_gbuffers(const Args& args) {
   CommonOptions c;
   OptionSet s("epe fake-gbuffers --list SYN.csv --out DIR [--vgg W] [--channels 32]",
               "Stand-in G-buffers for datasets without them, as the reference's demo makes them: VGG-16 relu2_2\n"
-              "features, averaged over groups of channels down to --channels, upsampled to the frame. They carry no\n"
+              "features (no padding, the dataset's own statistics), averaged over groups of channels down to\n"
+              "--channels, upsampled bicubically to the frame. They carry no\n"
               "rendering information; channel names start with 'fake-vgg-relu2_2' so every later stage can tell.\n"
               "Writes DIR/gbuffers/NNNNNN.h5 and DIR/<name>.csv (the input rows with the new G-buffers).");
   s.add("list", &o.list, "file list (synthetic; GT labels kept)").required();
@@ -178,6 +179,10 @@ int run_fake_gbuffers(const Args& args) {
   s.add("name", &o.name, "name of the written list (default: <list>-fake-gbuffers)");
   s.add("vgg", &o.vgg, "VGG-16 weights (random init without, warned)");
   s.add("channels", &o.channels, "G-buffer channels (a divisor of 128)");
+  s.add("protocol", &o.protocol, "reference (no padding, dataset statistics, bicubic; the reference's script) | epe "
+                                 "(zero padding, ImageNet statistics, bilinear)");
+  s.add("stats-frames", &o.stats_frames, "reference protocol: frames the dataset statistics are taken over");
+  s.add("seed", &o.seed, "reference protocol: which frames, when the list has more");
   s.add("device", &o.device, "cpu | cuda | cuda:N");
   s.add("force", &o.force, "replace an existing output folder");
   if (!parse_command(s, c, args)) return 0;

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <opencv2/core.hpp>
 
 #include "epe/io/file_list.h"
 #include "epe/io/gbuffers.h"
@@ -94,6 +97,30 @@ TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
   EXPECT_EQ(h.channels, 32);
   EXPECT_EQ(h.names[5], "fake-vgg-relu2_2.5");
   EXPECT_EQ(h.height, 64);
+  // The reference's protocol (the default): the dataset's statistics, the mean over frames of each
+  // frame's channel means and unbiased stds, computed here with OpenCV.
+  {
+    double m[3] = {0, 0, 0}, sd[3] = {0, 0, 0};
+    for (const ListRow& row : read_file_list(demo + "/synthetic.csv", DatasetKind::synthetic).rows) {
+      const cv::Mat img = read_image(row.image());
+      cv::Scalar mu, st;
+      cv::meanStdDev(img, mu, st);
+      const double n = double(img.total());
+      for (int c = 0; c < 3; ++c) {
+        m[c] += mu[c] / 3;
+        sd[c] += st[c] * std::sqrt(n / (n - 1)) / 3;
+      }
+    }
+    char want[160];
+    std::snprintf(want, sizeof want, "reference protocol (no padding, dataset mean %.4f %.4f %.4f std %.4f %.4f %.4f, bicubic)",
+                  m[0], m[1], m[2], sd[0], sd[1], sd[2]);
+    EXPECT_TRUE(contains(out, want)) << want << "\n" << out;
+  }
+  // The first wave's protocol gives other G-buffers.
+  ASSERT_EQ(run_epe("fake-gbuffers --list " + demo + "/synthetic.csv --protocol epe --out " + dir / "fake-epe", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "epe protocol (zero padding, ImageNet statistics, bilinear)")) << out;
+  EXPECT_NE(read_gbuffers(fl.rows[0].gbuffers()).data,
+            read_gbuffers(read_file_list(dir / "fake-epe/synthetic-fake-gbuffers.csv", DatasetKind::synthetic).rows[0].gbuffers()).data);
   ASSERT_EQ(run_epe("train --preset tiny --sampling independent --crop 32 --dry-run --synthetic " + fake_list + " --real " +
                     demo + "/real.csv",
                 &out),

@@ -1,8 +1,14 @@
 #pragma once
 // `epe fake-gbuffers`: stand-in G-buffers for synthetic datasets that have none, made the way the
-// reference's demo makes them — VGG-16 relu2_2 features averaged over groups of channels and
-// upsampled to the frame. Clearly labelled: every channel is named "fake-vgg-relu2_2.<k>" and the
-// provenance says which VGG-16 weights made them.
+// reference's demo makes them (dataset/generate_fake_gbuffers.py) — VGG-16 relu2_2 features
+// averaged over groups of consecutive channels and upsampled to the frame. Two protocols:
+//   reference  (default) as that script: VGG-16 without padding (valid convolutions), the input
+//              normalised by the dataset's statistics — the mean over up to 1000 frames (a seeded
+//              random subset) of each frame's per-channel mean and (unbiased) std — and bicubic
+//              upsampling (align_corners false)
+//   epe        the first wave's: zero padding, ImageNet statistics, bilinear upsampling
+// Clearly labelled: every channel is named "fake-vgg-relu2_2.<k>" and the provenance says which
+// VGG-16 weights, protocol and statistics made them.
 
 #include <cstdint>
 #include <string>
@@ -17,6 +23,9 @@ struct FakeGBufferOptions {
   std::string name;   // default: <list stem>-fake-gbuffers
   std::string vgg;    // VGG-16 weights; empty = random init (warned)
   int channels = 32;  // a divisor of 128
+  std::string protocol = "reference";  // reference | epe
+  int stats_frames = 1000;             // reference: frames the dataset statistics are taken over
+  std::uint64_t seed = 0;              // reference: which frames (when the list has more)
   std::string device = "cpu";
   bool force = false;
 };
