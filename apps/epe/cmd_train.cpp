@@ -165,6 +165,29 @@ int run_export_model(const Args& args) {
   return 0;
 }
 
+int run_import_checkpoint(const Args& args) {
+  ImportCheckpointOptions o;
+  CommonOptions c;
+  OptionSet s("epe import-checkpoint REF --out RUN [--vgg W]",
+              "Turns a reference implementation checkpoint (<name>-<iterations>_gen-network.pth.tar, with\n"
+              "_disc-network.pth.tar beside it when present) into an epe run folder for epe enhance, epe export-model\n"
+              "and epe train --config RUN/train.ini ... --out RUN --resume. Networks: the reference's hr generator\n"
+              "(ENCODER, RAD, residual encoders, group norms) and ppde discriminator.");
+  s.add("reference", &o.reference, "the reference's _gen-network.pth.tar (or its base name)").required().positional();
+  s.add("out,o", &o.out, "run folder to create").required();
+  s.add("vgg", &o.vgg, "ImageNet VGG-16 weights for the discriminator (recorded in the run; random without)");
+  s.add("gan-loss", &o.gan_loss, "GAN loss the run will continue with (ls, as the reference's config)");
+  s.add("force", &o.force, "replace an existing RUN");
+  if (!parse_command(s, c, args)) return 0;
+  const ImportCheckpointResult r = import_reference_checkpoint(o);
+  std::printf("import-checkpoint: %s -> %s\n  generator: %lld parameters (%s)\n  discriminator: %s (%lld parameters)\n",
+              r.generator_file.c_str(), r.checkpoint.c_str(), static_cast<long long>(r.generator_parameters),
+              r.generator.describe().c_str(),
+              r.discriminator_file.empty() ? "none in the checkpoint: seeded random" : r.discriminator_file.c_str(),
+              static_cast<long long>(r.discriminator_parameters));
+  return 0;
+}
+
 int run_fake_gbuffers(const Args& args) {
   FakeGBufferOptions o;
   CommonOptions c;

@@ -76,6 +76,8 @@ const std::vector<Command>& commands() {
       {"enhance", "enhance full frames with a trained generator", run_enhance},
       {"export-model", "write a trained generator as a TorchScript module (for a game or another tool)",
        run_export_model},
+      {"import-checkpoint", "make an epe run folder from a reference implementation training checkpoint",
+       run_import_checkpoint},
       {"fake-gbuffers", "stand-in G-buffers from VGG-16 features for datasets without them (labelled as such)",
        run_fake_gbuffers},
       {"info", "describe a store, G-buffer file or .npz: kind, version, provenance, datasets", run_info},

@@ -56,6 +56,7 @@ int run_train(const Args& args);
 int run_enhance(const Args& args);
 int run_fake_gbuffers(const Args& args);
 int run_export_model(const Args& args);
+int run_import_checkpoint(const Args& args);
 int run_match(const Args& args);
 int run_weights(const Args& args);
 int run_show_matches(const Args& args);

@@ -229,16 +229,16 @@ class StageImpl : public torch::nn::Module {
       for (const auto& m : *branches_[b]) xs[b] = m->as<BasicBlockImpl>()->forward(xs[b], gs.empty() ? at::Tensor() : gs[b]);
     std::vector<at::Tensor> out;
     for (int i = 0; i < n_; ++i) {
-      at::Tensor y = xs[i];
+      // Summed from branch 0 up, as the reference's HighResolutionModule (the same rounding).
+      at::Tensor y;
       for (int j = 0; j < n_; ++j) {
-        if (j == i) continue;
-        at::Tensor t = fuse_[i * n_ + j]->forward(xs[j]);
+        at::Tensor t = j == i ? xs[i] : fuse_[i * n_ + j]->forward(xs[j]);
         if (j > i)
           t = F::interpolate(t, F::InterpolateFuncOptions()
                                     .size(std::vector<int64_t>{xs[i].size(2), xs[i].size(3)})
                                     .mode(torch::kBilinear)
                                     .align_corners(false));
-        y = y + t;
+        y = j == 0 ? t : y + t;
       }
       out.push_back(torch::relu(y));
     }
@@ -407,8 +407,9 @@ at::Tensor Generator::forward(const at::Tensor& image, const at::Tensor& gbuffer
               "generator: class maps must be [N, ", config_.num_classes, ", H, W] like the image");
   }
   const at::Tensor r = impl_->forward(image, gbuffers, classes);
+  // The reference's form of logit(p) (generator.py make_residual), for the same rounding.
   const at::Tensor p = image.clamp(0.001, 0.999);
-  return torch::sigmoid(torch::log(p) - torch::log1p(-p) + r);
+  return torch::sigmoid(-torch::log(1 / p - 1) + r);
 }
 
 std::int64_t Generator::parameter_count() const { return count_parameters(*this); }

@@ -102,6 +102,33 @@ struct EnhanceResult {
 
 EnhanceResult enhance(const EnhanceOptions& o);
 
+// ---- checkpoints of the reference implementation ---------------------------------------------
+
+// `epe import-checkpoint`: a reference training checkpoint (isl-org/PhotorealismEnhancement's
+// GANExperiment._save_model writes <name>-<iterations>_gen-network.pth.tar and, for training,
+// _disc-network.pth.tar) becomes an epe run folder: checkpoints/step_0000000.pt with the imported
+// generator and discriminator (lib/epe/nn/reference_import.h maps the keys), fresh Adam moments,
+// step 0, and a train.ini whose options rebuild the same networks, so that `epe enhance`,
+// `epe export-model` and `epe train --config RUN/train.ini ... --out RUN --resume` take it.
+// Without a discriminator file the discriminator is the paper's, seeded random (said so).
+struct ImportCheckpointOptions {
+  std::string reference;  // <base>_gen-network.pth.tar, or <base> itself
+  std::string out;        // run folder to create (never over an existing one without force)
+  std::string vgg;        // VGG-16 weights for the discriminator (recorded; seeded random without)
+  std::string gan_loss = "ls";
+  bool force = false;
+};
+
+struct ImportCheckpointResult {
+  std::string generator_file, discriminator_file;  // discriminator_file empty: none found
+  std::string checkpoint;
+  nn::GeneratorConfig generator;
+  nn::DiscriminatorConfig discriminator;
+  std::int64_t generator_parameters = 0, discriminator_parameters = 0;
+};
+
+ImportCheckpointResult import_reference_checkpoint(const ImportCheckpointOptions& o);
+
 // The checkpoint file of a path: the file itself, or <run>/checkpoints/<latest>.
 std::string resolve_checkpoint(const std::string& path);
 
