@@ -57,7 +57,7 @@ TEST(ImportCheckpoint, ReferenceStateDictsEnhanceAsTheReference) {
   EXPECT_NE(user_error_message([&] { import_reference_checkpoint(bad); }).find("none-5_gen-network.pth.tar' does not exist"),
             std::string::npos);
   EXPECT_FALSE(fs::exists(bad.out));
-  // A discriminator file given as the generator is refused with what is supported.
+  // A _disc-network file given as REF: its _gen-network partner is looked for, and named.
   bad.reference = kFixture + "/ref-1000_disc-network.pth.tar";
   EXPECT_NE(user_error_message([&] { import_reference_checkpoint(bad); }).find("does not exist"), std::string::npos);
 }

@@ -134,6 +134,16 @@ struct State {
   std::vector<Controller> ctl;
 };
 
+// Fresh Adam optimisers of both networks (coupled weight decay, as torch.optim.Adam).
+void start_optimisers(Nets& n, const TrainOptions& o) {
+  auto adam = [&](torch::nn::Module& m, double lr) {
+    return std::make_unique<torch::optim::Adam>(
+        m.parameters(), torch::optim::AdamOptions(lr).betas({o.beta1, o.beta2}).weight_decay(o.weight_decay));
+  };
+  n.opt_g = adam(*n.g, o.lr_g);
+  n.opt_d = adam(*n.d, o.lr_d);
+}
+
 void save_checkpoint(const std::string& path, const Nets& n, const State& s, const TrainOptions& o) {
   torch::serialize::OutputArchive a, ag, ad, aog, aod;
   n.g->save(ag);
@@ -358,12 +368,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
   n.vgg->to(dev);
   n.d->to(dev);
   n.lpips->to(dev);
-  auto adam = [&](torch::nn::Module& m, double lr) {
-    return std::make_unique<torch::optim::Adam>(
-        m.parameters(), torch::optim::AdamOptions(lr).betas({o.beta1, o.beta2}).weight_decay(o.weight_decay));
-  };
-  n.opt_g = adam(*n.g, o.lr_g);
-  n.opt_d = adam(*n.d, o.lr_d);
+  start_optimisers(n, o);
   State s;
   s.ctl.resize(static_cast<std::size_t>(n.d->count()));
 
@@ -706,12 +711,7 @@ ImportCheckpointResult import_reference_checkpoint(const ImportCheckpointOptions
   n.vgg = std::make_shared<nn::Vgg16>(vo);
   n.d = std::make_shared<nn::Discriminator>(t.discriminator, n.vgg);
   if (!dsd.empty()) nn::load_reference_discriminator(*n.d, dsd, r.discriminator_file);
-  auto adam = [&](torch::nn::Module& m, double lr) {
-    return std::make_unique<torch::optim::Adam>(
-        m.parameters(), torch::optim::AdamOptions(lr).betas({t.beta1, t.beta2}).weight_decay(t.weight_decay));
-  };
-  n.opt_g = adam(*n.g, t.lr_g);
-  n.opt_d = adam(*n.d, t.lr_d);
+  start_optimisers(n, t);
   State s;
   s.ctl.resize(static_cast<std::size_t>(n.d->count()));
   r.generator = t.generator;
