@@ -53,10 +53,14 @@ int run_train(const Args& args) {
   s.add("sampling", &o.data.sampling, "matched | independent");
   s.add("crop", &o.data.crop, "crop side of independent sampling");
   s.add("resize", &o.data.resize, "resize both crops to NxN (0 = keep)");
+  s.add("window", &o.data.window,
+        "train on NxN windows of the crops at native scale, one random position per pair (0 = whole crops)");
   s.add("materials", &o.data.materials, "GT id -> material table (default: data/materials/cityscapes-34_to_material.tsv)");
   s.add("batch", &o.data.batch, "crop pairs per step");
   s.add("vgg", &o.vgg, "ImageNet VGG-16 weights (torchvision state dict) for the discriminator and LPIPS");
   s.add("lpips-lin", &o.lpips_lin, "LPIPS linear weights (default: the shipped v0.1)");
+  s.add("generator-init", &o.generator_init,
+        "reference (PyTorch's default initialisation) | identity (output layer zeroed: training starts at the input)");
   s.add("gan-loss", &o.gan_loss, "ls | ns | hinge (the reference's forms) | ns-standard | hinge-standard (textbook forms)");
   s.add("lpips-weight", &o.lpips_weight, "weight of LPIPS(synthetic, enhanced)");
   s.add("r1-weight", &o.r1_weight, "weight of the R1 penalty on real images");

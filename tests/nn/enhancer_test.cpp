@@ -69,6 +69,28 @@ TEST(Generator, OutputShapesAndRangeForSeveralFrameSizes) {
     }
 }
 
+TEST(Generator, ZeroedOutputLayerStartsAtTheInputAndStillLearns) {
+  // For 1, 2 and 3 stages: the output is the clamped input (sigmoid(logit(p)) rounds to within
+  // 1e-6 of p), and the output layer's weight gets a non-zero gradient, so training moves it.
+  for (int stages : {1, 2, 3}) {
+    torch::manual_seed(2);
+    GeneratorConfig c = GeneratorConfig::preset("tiny");
+    c.num_stages = stages;
+    nn::Generator g(c);
+    const at::Tensor x = torch::rand({1, 3, 24, 40}), gb = torch::randn({1, c.gbuffer_channels, 24, 40});
+    const at::Tensor cls = torch::softmax(torch::randn({1, c.num_classes, 24, 40}), 1);
+    EXPECT_GT((g.forward(x, gb, cls) - x.clamp(0.001, 0.999)).abs().max().item<double>(), 1e-3) << stages;
+    g.zero_output_layer();
+    const at::Tensor y = g.forward(x, gb, cls);
+    EXPECT_LT((y - x.clamp(0.001, 0.999)).abs().max().item<double>(), 1e-6) << stages;
+    (y - 0.5).square().sum().backward();
+    double grad = 0;
+    for (const auto& p : g.named_parameters())
+      if (p.value().grad().defined()) grad = std::max(grad, p.value().grad().abs().max().item<double>());
+    EXPECT_GT(grad, 1e-4) << stages;
+  }
+}
+
 TEST(Generator, ClassEncodersOnBoundingBoxesEqualWholeFrames) {
   torch::manual_seed(4);
   nn::GeneratorConfig c = nn::GeneratorConfig::preset("tiny");

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <set>
 
 #include "epe/demo/demo_data.h"
 #include "epe/io/file_list.h"
@@ -187,6 +188,45 @@ TEST(Train, GanRunOnDemoDataKeepsLossesFiniteAndEnhances) {
   EXPECT_LT((want - got).abs().max().item<double>(), 1e-5);
 }
 
+// The window of a crop at `window`: where `part` [C, w, w] lies inside `whole` [C, h, h]
+// (exact equality), or {-1, -1}.
+std::pair<int, int> find_window(const at::Tensor& whole, const at::Tensor& part) {
+  const int64_t w = part.size(-1);
+  for (int64_t r = 0; r + w <= whole.size(-2); ++r)
+    for (int64_t c = 0; c + w <= whole.size(-1); ++c)
+      if (torch::equal(whole.narrow(-2, r, w).narrow(-1, c, w), part)) return {int(r), int(c)};
+  return {-1, -1};
+}
+
+TEST(TrainData, WindowsAreNativeScalePartsOfTheCropsAtOnePositionPerPair) {
+  TrainOptions o = tiny_options("unused", 1);
+  TrainDataOptions whole = o.data, part = o.data;
+  part.window = 24;
+  const TrainData dw(whole, 8, 12), dp(part, 8, 12);
+  std::set<std::pair<int, int>> positions;
+  for (std::int64_t step = 0; step < 6; ++step) {
+    const TrainBatch a = dw.get(step), b = dp.get(step);
+    ASSERT_EQ(b.syn_image.sizes(), (std::vector<int64_t>{1, 3, 24, 24}));
+    ASSERT_EQ(b.real_labels.sizes(), (std::vector<int64_t>{1, 24, 24}));
+    // The same crops as without --window (its draws come after them), cut at the same place on
+    // both sides; the G-buffers, class maps and labels with them.
+    const auto at = find_window(a.syn_image[0], b.syn_image[0]);
+    ASSERT_NE(at.first, -1) << step;
+    EXPECT_EQ(find_window(a.real_image[0], b.real_image[0]), at) << step;
+    EXPECT_TRUE(torch::equal(a.gbuffers[0].narrow(1, at.first, 24).narrow(2, at.second, 24), b.gbuffers[0]));
+    EXPECT_TRUE(torch::equal(a.classes[0].narrow(1, at.first, 24).narrow(2, at.second, 24), b.classes[0]));
+    EXPECT_TRUE(torch::equal(a.syn_labels[0].narrow(0, at.first, 24).narrow(1, at.second, 24), b.syn_labels[0]));
+    EXPECT_TRUE(torch::equal(a.real_labels[0].narrow(0, at.first, 24).narrow(1, at.second, 24), b.real_labels[0]));
+    positions.insert(at);
+  }
+  EXPECT_GT(positions.size(), 3u);  // the position is drawn per pair
+  part.window = 41;                 // larger than --crop 40
+  EXPECT_NE(user_error_message([&] { part.check(); }).find("option --window 41 is larger than --crop 40"), std::string::npos);
+  part.window = 24;
+  part.resize = 16;
+  EXPECT_NE(user_error_message([&] { part.check(); }).find("--window and --resize exclude each other"), std::string::npos);
+}
+
 TEST(Train, NonFiniteStepsAreSkippedThenRolledBackThenAbandoned) {
   TempDir dir;
   TrainOptions o = tiny_options(dir / "nan", 40);
@@ -206,6 +246,11 @@ TEST(Train, InputErrorsComeBeforeAnyStep) {
   EXPECT_NE(msg.find("8 channels"), std::string::npos) << msg;
   EXPECT_NE(msg.find("expects 32"), std::string::npos) << msg;
   EXPECT_FALSE(fs::exists(dir / "x"));
+  TrainOptions init = tiny_options(dir / "w", 4);
+  init.generator_init = "zeros";
+  msg = user_error_message([&] { train(init); });
+  EXPECT_NE(msg.find("option --generator-init: 'zeros' is not reference or identity"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(dir / "w"));
   // Unlabeled robust labels (255) are allowed (masked out of the projection term); an id beyond
   // the discriminator's label classes is an error naming the line and the option.
   fs::copy(demo_dir(), dir / "d", fs::copy_options::recursive);

@@ -356,6 +356,14 @@ class GeneratorImpl : public torch::nn::Module {
   void set_sparse(bool on) {
     if (encoder_) encoder_->sparse = on;
   }
+  void zero_output() {
+    const torch::nn::Sequential& last = up_.back();
+    auto* conv = last->ptr(last->size() - 1)->as<PadConvImpl>();
+    EPE_ASSERT(conv != nullptr, "generator: the output layer is not a convolution");
+    torch::NoGradGuard no_grad;
+    conv->conv->weight.zero_();
+    if (conv->conv->bias.defined()) conv->conv->bias.zero_();
+  }
   at::Tensor forward(const at::Tensor& image, const at::Tensor& gbuffers, const at::Tensor& classes) {
     const int S = c_.num_stages;
     std::vector<at::Tensor> gs;
@@ -415,5 +423,7 @@ at::Tensor Generator::forward(const at::Tensor& image, const at::Tensor& gbuffer
 std::int64_t Generator::parameter_count() const { return count_parameters(*this); }
 
 void Generator::set_sparse_class_encoders(bool on) { impl_->set_sparse(on); }
+
+void Generator::zero_output_layer() { impl_->zero_output(); }
 
 }  // namespace epe::nn

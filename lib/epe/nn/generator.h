@@ -65,6 +65,11 @@ class Generator : public torch::nn::Module {
   // radius), which gives the same outputs and gradients as running it on the whole frame (absent
   // classes only advance their spectral-norm power iteration); off: whole frames.
   void set_sparse_class_encoders(bool on);
+  // Zeroes the weight and bias of the last convolution (the residual's output layer), so that
+  // forward() returns sigmoid(logit(clamp(image, 0.001, 0.999))), the input up to the clamp,
+  // until training moves it. The reference keeps PyTorch's default initialisation, whose random
+  // residual repaints every frame before the first step; `epe train --generator-init identity`.
+  void zero_output_layer();
 
  private:
   GeneratorConfig config_;

@@ -35,6 +35,10 @@ void TrainDataOptions::check() const {
   EPE_CHECK(sampling == "independent" || !matches.empty(), "--sampling matched needs --matches MATCH.h5");
   EPE_CHECK(crop >= 16, "option --crop must be >= 16");
   EPE_CHECK(resize >= 0, "option --resize must be >= 0");
+  EPE_CHECK(window == 0 || window >= 16, "option --window must be 0 (off) or >= 16, got ", window);
+  EPE_CHECK(window == 0 || resize == 0, "options --window and --resize exclude each other (--window ", window,
+            ", --resize ", resize, ")");
+  EPE_CHECK(sampling == "matched" || window <= crop, "option --window ", window, " is larger than --crop ", crop);
   EPE_CHECK(batch >= 1, "option --batch must be >= 1");
   EPE_CHECK(label_classes >= 1 && label_classes <= 255, "option --label-classes must be in 1..255");
 }
@@ -218,6 +222,7 @@ std::string TrainData::summary() const {
   else
     s += cat("independent sampling of ", d.o.crop, "x", d.o.crop, " crops");
   if (d.o.resize > 0) s += cat(", crops resized to ", d.o.resize, "x", d.o.resize);
+  if (d.o.window > 0) s += cat(", ", d.o.window, "x", d.o.window, " windows of the crops at native scale");
   s += cat("; batch ", d.o.batch, "; ", d.materials.names.size(), " materials (", join(d.materials.names, ", "), ")");
   return s;
 }
@@ -276,6 +281,18 @@ TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks) const {
         const int r0 = static_cast<int>(rng.uniform_int(std::int64_t(0), std::int64_t(hw[0] - d.o.crop)));
         const int c0 = static_cast<int>(rng.uniform_int(std::int64_t(0), std::int64_t(hw[1] - d.o.crop)));
         (side == 0 ? p.syn_box : p.real_box) = CropBox{0, r0, r0 + d.o.crop, c0, c0 + d.o.crop};
+      }
+    }
+    if (d.o.window > 0) {
+      // Drawn after the crops, so --window 0 leaves the random stream (and every batch) as it was.
+      const double fr = rng.uniform(), fc = rng.uniform();
+      for (CropBox* box : {&p.syn_box, &p.real_box}) {
+        const int h = box->r1 - box->r0, w = box->c1 - box->c0;
+        EPE_CHECK(h >= d.o.window && w >= d.o.window, "option --window ", d.o.window, " is larger than a ", h, "x", w,
+                  " crop of the match store");
+        const int r0 = box->r0 + std::min(h - d.o.window, static_cast<int>(fr * (h - d.o.window + 1)));
+        const int c0 = box->c0 + std::min(w - d.o.window, static_cast<int>(fc * (w - d.o.window + 1)));
+        *box = CropBox{box->image, r0, r0 + d.o.window, c0, c0 + d.o.window};
       }
     }
     picks.push_back(p);

@@ -29,6 +29,11 @@ struct TrainDataOptions {
   std::string sampling = "matched";  // matched | independent
   int crop = 196;                  // crop side of independent sampling
   int resize = 0;                  // > 0: both crops resized to resize x resize (cheaper CPU runs)
+  // > 0: a window x window part of both crops at their native scale, at one random position
+  // relative to each crop (the same fraction of the free rows and columns on both sides, so a
+  // matched pair keeps its alignment); the cheaper alternative to --resize that keeps textures at
+  // the scale `epe enhance` sees them. 0 = the whole crop (the reference).
+  int window = 0;
   std::string materials;           // GT id -> material table; default <data>/materials/cityscapes-34_to_material.tsv
   int label_classes = 194;         // robust label ids 0..label_classes-1 (the discriminator's embedding), 255 unlabeled
   int batch = 1;

@@ -44,6 +44,8 @@ void TrainOptions::check() const {
   EPE_CHECK(gan_loss == "ls" || gan_loss == "ns" || gan_loss == "hinge" || gan_loss == "ns-standard" ||
                 gan_loss == "hinge-standard",
             "option --gan-loss: '", gan_loss, "' is not ls, ns, hinge, ns-standard or hinge-standard");
+  EPE_CHECK(generator_init == "reference" || generator_init == "identity", "option --generator-init: '",
+            generator_init, "' is not reference or identity");
   EPE_CHECK(steps >= 1, "option --steps must be >= 1");
   EPE_CHECK(lr_g > 0 && lr_d > 0, "learning rates must be > 0");
   EPE_CHECK(lr_step_g >= 1 && lr_step_d >= 1 && lr_gamma > 0, "learning-rate schedule: steps >= 1 and gamma > 0");
@@ -348,6 +350,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
   torch::manual_seed(o.seed);
   Nets n;
   n.g = std::make_shared<nn::Generator>(o.generator);
+  if (o.generator_init == "identity") n.g->zero_output_layer();
   nn::Vgg16Options vo;
   vo.weights = o.vgg;
   vo.seed = o.seed;

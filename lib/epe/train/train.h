@@ -34,6 +34,9 @@ struct TrainOptions {
   TrainDataOptions data;
   std::string vgg;                        // ImageNet VGG-16 weights for the discriminator and LPIPS
   std::string lpips_lin;                  // LPIPS linear weights (default: shipped v0.1)
+  // reference: PyTorch's default initialisation everywhere (the reference); identity: the
+  // generator's output layer starts at zero, so the first enhanced frames equal the input.
+  std::string generator_init = "reference";
   std::string gan_loss = "ls";            // ls | ns | hinge (the reference's forms) | ns-standard | hinge-standard
   double lpips_weight = 5.0, r1_weight = 0.03;
   double lr_g = 1e-4, lr_d = 1e-4, beta1 = 0.9, beta2 = 0.999, weight_decay = 1e-4;
@@ -115,6 +118,9 @@ struct ImportCheckpointOptions {
   std::string reference;  // <base>_gen-network.pth.tar, or <base> itself
   std::string out;        // run folder to create (never over an existing one without force)
   std::string vgg;        // VGG-16 weights for the discriminator (recorded; seeded random without)
+  // reference: PyTorch's default initialisation everywhere (the reference); identity: the
+  // generator's output layer starts at zero, so the first enhanced frames equal the input.
+  std::string generator_init = "reference";
   std::string gan_loss = "ls";
   bool force = false;
 };
