@@ -5,7 +5,8 @@
 # (pipelines/metrics.ini, KVD and sKVD only). Needs a finished pipelines/demo.sh run (its data and
 # match store) in $EPE_DEMO_OUT (default <repo>/out/demo).
 #   pipelines/enhancer-curve.sh [STEPS...]      default: 100 200 300 (the demo's 300-step run)
-# Extra `epe train` options go in EPE_TRAIN_ARGS (e.g. EPE_TRAIN_ARGS="--steps 600").
+# Extra `epe train` options go in EPE_TRAIN_ARGS (e.g. EPE_TRAIN_ARGS="--lr-g 0.0005"); the
+# number of steps is the largest of STEPS.
 # Results: $EPE_DEMO_OUT/curve/metrics/metrics.md and curve.md (its table: set, KVD, sKVD).
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/cmake/bootstrap.sh"

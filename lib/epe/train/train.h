@@ -118,9 +118,6 @@ struct ImportCheckpointOptions {
   std::string reference;  // <base>_gen-network.pth.tar, or <base> itself
   std::string out;        // run folder to create (never over an existing one without force)
   std::string vgg;        // VGG-16 weights for the discriminator (recorded; seeded random without)
-  // reference: PyTorch's default initialisation everywhere (the reference); identity: the
-  // generator's output layer starts at zero, so the first enhanced frames equal the input.
-  std::string generator_init = "reference";
   std::string gan_loss = "ls";
   bool force = false;
 };
