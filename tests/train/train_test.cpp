@@ -11,9 +11,12 @@
 #include <filesystem>
 #include <set>
 
+#include "epe/crops/crop_store.h"
 #include "epe/demo/demo_data.h"
 #include "epe/io/file_list.h"
 #include "epe/io/image.h"
+#include "epe/match/match.h"
+#include "epe/nn/convert.h"
 #include "epe/nn/generator.h"
 #include "epe/train/export.h"
 #include "epe/train/train.h"
@@ -225,6 +228,72 @@ TEST(TrainData, WindowsAreNativeScalePartsOfTheCropsAtOnePositionPerPair) {
   part.window = 24;
   part.resize = 16;
   EXPECT_NE(user_error_message([&] { part.check(); }).find("--window and --resize exclude each other"), std::string::npos);
+}
+
+// A crop store over the frames of `list` with the given boxes (features: a one-hot per box, so
+// that box i of the source store matches box i of the target store with cosine 1 and nothing else).
+void write_store(const std::string& path, const std::string& list, DatasetKind kind, const std::vector<CropBox>& boxes) {
+  const FileList fl = read_file_list(list, kind);
+  CropStoreMeta m;
+  m.name = fs::path(path).stem().string();
+  m.dim = static_cast<int>(boxes.size());
+  CropStoreWriter wr(path, m, "test", "");
+  for (const ListRow& row : fl.rows) wr.add_image(row.image(), 72, 120);
+  std::vector<float> f(boxes.size() * boxes.size(), 0.f);
+  for (std::size_t i = 0; i < boxes.size(); ++i) f[i * boxes.size() + i] = 1.f;
+  wr.add_crops(boxes.data(), f.data(), static_cast<std::int64_t>(boxes.size()));
+  wr.commit(static_cast<std::int64_t>(fl.rows.size()), 0);
+  wr.finish();
+}
+
+TEST(TrainData, MatchedSamplingCutsThePairedBoxesOfBothFrames) {
+  TempDir dir;
+  const std::vector<CropBox> src = {{0, 0, 40, 0, 40}, {1, 20, 60, 70, 110}, {2, 32, 72, 10, 50}},
+                             dst = {{2, 5, 45, 80, 120}, {0, 30, 70, 40, 80}, {1, 0, 40, 30, 70}};
+  write_store(dir / "src.h5", demo_dir() + "/synthetic.csv", DatasetKind::synthetic, src);
+  write_store(dir / "dst.h5", demo_dir() + "/real.csv", DatasetKind::real, dst);
+  MatchOptions mo;
+  mo.src = dir / "src.h5";
+  mo.dst = dir / "dst.h5";
+  mo.out = dir / "m.h5";
+  mo.k = 1;
+  mo.min_cosine = 0.9;
+  ASSERT_EQ(compute_matches(mo).pairs, 3);
+
+  TrainOptions o = tiny_options("unused", 1);
+  o.data.sampling = "matched";
+  o.data.matches = dir / "m.h5";
+  const TrainData data(o.data, 8, 12);
+  EXPECT_EQ(data.pairs(), 3);
+  const FileList syn = read_file_list(demo_dir() + "/synthetic.csv", DatasetKind::synthetic);
+  const FileList real = read_file_list(demo_dir() + "/real.csv", DatasetKind::real);
+  auto cut = [](const std::string& image, const CropBox& b) {
+    return nn::image_to_tensor(read_image(image)(cv::Rect(b.c0, b.r0, b.c1 - b.c0, b.r1 - b.r0)));
+  };
+  std::set<std::size_t> seen;
+  for (std::int64_t step = 0; step < 12; ++step) {
+    const TrainBatch t = data.get(step);
+    ASSERT_EQ(t.syn_image.sizes(), (std::vector<int64_t>{1, 3, 40, 40}));
+    // The synthetic crop is one of the source boxes, the real crop the box it was paired with.
+    std::size_t k = 0;
+    while (k < src.size() && !torch::equal(t.syn_image[0], cut(syn.rows[src[k].image].image(), src[k]))) ++k;
+    ASSERT_LT(k, src.size()) << "step " << step << ": the synthetic crop is none of the source boxes";
+    EXPECT_TRUE(torch::equal(t.real_image[0], cut(real.rows[dst[k].image].image(), dst[k]))) << step;
+    seen.insert(k);
+  }
+  EXPECT_EQ(seen.size(), 3u);  // every pair is drawn (uniformly; 12 draws from seed 3)
+
+  // A window larger than a paired crop is an error when the data opens, before any step.
+  write_store(dir / "src.h5", demo_dir() + "/synthetic.csv", DatasetKind::synthetic,
+              {{0, 0, 40, 0, 40}, {1, 20, 60, 70, 110}, {2, 42, 72, 10, 40}});
+  mo.force = true;
+  ASSERT_EQ(compute_matches(mo).pairs, 3);
+  o.data.window = 32;
+  EXPECT_NE(user_error_message([&] { TrainData bad(o.data, 8, 12); })
+                .find("option --window 32 is larger than a 30x30 crop of pair 2"),
+            std::string::npos);
+  o.data.window = 24;
+  EXPECT_NO_THROW(TrainData ok(o.data, 8, 12));
 }
 
 TEST(Train, NonFiniteStepsAreSkippedThenRolledBackThenAbandoned) {

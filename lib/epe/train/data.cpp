@@ -205,6 +205,15 @@ TrainData::TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_cl
       for (double w : ms.weight) d.cum.push_back(t += std::max(0.0, w));
       EPE_CHECK(t > 0, "match store '", o.matches, "': every sampling weight is 0");
     }
+    // --window against the paired crops, before any step (a crop store's boxes can have any size).
+    if (o.window > 0)
+      for (std::size_t i = 0; i < d.pair_src.size(); ++i)
+        for (const CropBox* box : {&d.src_boxes[static_cast<std::size_t>(d.pair_src[i])],
+                                   &d.dst_boxes[static_cast<std::size_t>(d.pair_dst[i])]}) {
+          const int h = box->r1 - box->r0, w = box->c1 - box->c0;
+          EPE_CHECK(h >= o.window && w >= o.window, "option --window ", o.window, " is larger than a ", h, "x", w,
+                    " crop of pair ", i, " in the match store '", o.matches, "'");
+        }
   }
 }
 
@@ -287,9 +296,7 @@ TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks) const {
       // Drawn after the crops, so --window 0 leaves the random stream (and every batch) as it was.
       const double fr = rng.uniform(), fc = rng.uniform();
       for (CropBox* box : {&p.syn_box, &p.real_box}) {
-        const int h = box->r1 - box->r0, w = box->c1 - box->c0;
-        EPE_CHECK(h >= d.o.window && w >= d.o.window, "option --window ", d.o.window, " is larger than a ", h, "x", w,
-                  " crop of the match store");
+        const int h = box->r1 - box->r0, w = box->c1 - box->c0;  // >= window: checked in the constructor
         const int r0 = box->r0 + std::min(h - d.o.window, static_cast<int>(fr * (h - d.o.window + 1)));
         const int c0 = box->c0 + std::min(w - d.o.window, static_cast<int>(fc * (w - d.o.window + 1)));
         *box = CropBox{box->image, r0, r0 + d.o.window, c0, c0 + d.o.window};
