@@ -9,7 +9,7 @@ namespace epe::app {
 int run_demo_data(const Args& args) {
   DemoOptions o;
   CommonOptions c;
-  OptionSet s("epe demo-data --out DIR [--images N] [--height H --width W] [--seed S]",
+  OptionSet s("epe demo-data --out DIR [--images N] [--height H --width W] [--seed S] [--synthetic-texture]",
               "Renders two procedural street-scene datasets: 'synthetic' (flat-shaded from G-buffers, exact GT and\n"
               "robust labels) and 'real' (photographic degradations, robust labels), whose layouts differ on\n"
               "purpose (see data/README.md). Same seed => byte-identical files.");
@@ -18,6 +18,8 @@ int run_demo_data(const Args& args) {
   s.add("height", &o.height, "frame height");
   s.add("width", &o.width, "frame width");
   s.add("seed", &o.seed, "random seed");
+  s.add("synthetic-texture", &o.synthetic_texture,
+        "texture the synthetic surfaces (albedo G-buffer too) with the real set's texture statistics");
   s.add("force", &o.force, "replace an existing output folder").not_recorded();
   if (!parse_command(s, c, args)) return 0;
   o.threads = c.threads;

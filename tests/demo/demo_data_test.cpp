@@ -54,6 +54,44 @@ TEST(DemoData, SameSeedGivesByteIdenticalFilesOtherSeedDiffers) {
   EXPECT_GE(differing, 3 * 6) << "another seed must change every frame";
 }
 
+TEST(DemoData, SyntheticTextureChangesOnlyTheSyntheticFramesAndIsInTheirAlbedo) {
+  test::TempDir dir;
+  make_demo_data(small(dir / "flat", 5));
+  DemoOptions o = small(dir / "tex", 5);
+  o.synthetic_texture = true;
+  const DemoResult r = make_demo_data(o);
+  for (const auto& f : files_under(dir / "flat")) {
+    const bool same = test::read_text(dir / ("flat/" + f)) == test::read_text(dir / ("tex/" + f));
+    // Real frames and every label map stay byte-identical; synthetic images and G-buffers change.
+    if (f.rfind("real", 0) == 0 || f.find("labels") != std::string::npos || f.find(".csv") != std::string::npos) {
+      EXPECT_TRUE(same) << f;
+    } else if (f.find("images") != std::string::npos || f.find("gbuffers") != std::string::npos) {
+      EXPECT_FALSE(same) << f;
+    }
+  }
+  // The texture is in the albedo channels: within one flat-coloured road region the untextured
+  // albedo is constant and the textured one varies by about ±25 %.
+  const FileList syn = read_file_list(r.synthetic_list, DatasetKind::synthetic);
+  const GBuffers flat = read_gbuffers(dir / "flat/synthetic/gbuffers/0000.h5");
+  const GBuffers tex = read_gbuffers(syn.rows[0].gbuffers());
+  const cv::Mat gt = read_label_map(syn.rows[0].gt_labels(), 255, true);
+  double lo = 10, hi = 0, ratio_lo = 10, ratio_hi = 0;
+  for (int y = 0; y < tex.height; ++y)
+    for (int x = 0; x < tex.width; ++x) {
+      if (gt.at<std::uint8_t>(y, x) != cs::road) continue;
+      const double a = tex.at(y, x, 4), a0 = flat.at(y, x, 4);
+      if (a0 > 0.5) continue;  // the centre line
+      lo = std::min(lo, a), hi = std::max(hi, a);
+      ratio_lo = std::min(ratio_lo, a / a0), ratio_hi = std::max(ratio_hi, a / a0);
+    }
+  EXPECT_GT(hi - lo, 0.05);
+  // ±0.25 is the noise amplitude; bicubic interpolation of the noise grid overshoots it a little.
+  EXPECT_GE(ratio_lo, 0.70);
+  EXPECT_LE(ratio_hi, 1.30);
+  EXPECT_LT(ratio_lo, 0.95);
+  EXPECT_GT(ratio_hi, 1.05);
+}
+
 TEST(DemoData, FramesAreConsistentWithTheirLabelsAndGBuffers) {
   test::TempDir dir;
   DemoResult r = make_demo_data(small(dir / "d", 1));

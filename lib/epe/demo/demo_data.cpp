@@ -241,12 +241,42 @@ std::vector<Prim> pole_prims(Rng& rng) {
           {false, -0.35, 0.35, 3.2, 3.9, cs::traffic_sign, sign, false}};
 }
 
+// Low-frequency noise in [-1, 1]: a coarse random grid resized smoothly to h×w.
+cv::Mat smooth_noise(Rng& rng, int h, int w, int cell) {
+  int gh = std::max(2, h / cell + 2), gw = std::max(2, w / cell + 2);
+  cv::Mat g(gh, gw, CV_32FC1);
+  for (int r = 0; r < gh; ++r)
+    for (int c = 0; c < gw; ++c) g.at<float>(r, c) = static_cast<float>(rng.uniform(-1, 1));
+  cv::Mat out;
+  cv::resize(g, out, cv::Size(w, h), 0, 0, cv::INTER_CUBIC);
+  return out;
+}
+
+// Surface texture, a factor around 1 per pixel: coarse blotches (24-px cells) and fine grain
+// (3-px cells), weaker and without grain on the sky. Both sets draw it with the same statistics:
+// the synthetic set in its albedo (a game's materials are textured, and its G-buffer shows it),
+// the real set in photograph(). The synthetic texture is optional (DemoOptions::synthetic_texture):
+// a convolutional generator without a noise input cannot make random texture on flat surfaces,
+// so untextured game frames ask the enhancer for something it cannot do (issue 15's diagnosis).
+cv::Mat texture(Rng& rng, const cv::Mat& labels) {
+  const int h = labels.rows, w = labels.cols;
+  cv::Mat coarse = smooth_noise(rng, h, w, 24), fine = smooth_noise(rng, h, w, 3);
+  cv::Mat tex(h, w, CV_32FC1);
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c) {
+      bool sky = labels.at<std::uint8_t>(r, c) == cs::sky;
+      tex.at<float>(r, c) =
+          1.f + (sky ? 0.04f : 0.15f) * coarse.at<float>(r, c) + (sky ? 0.f : 0.10f) * fine.at<float>(r, c);
+    }
+  return tex;
+}
+
 struct Placed {
   double x, z;
   std::vector<Prim> prims;
 };
 
-DemoFrame render(const SceneStyle& st, bool real, int h, int w, Rng& rng) {
+DemoFrame render(const SceneStyle& st, bool real, bool synthetic_texture, int h, int w, Rng& rng) {
   double hz = h * (st.horizon + rng.uniform(-st.horizon_jitter, st.horizon_jitter));
   Canvas c(h, w, hz);
   draw_sky(c, real);
@@ -277,6 +307,17 @@ DemoFrame render(const SceneStyle& st, bool real, int h, int w, Rng& rng) {
   std::stable_sort(objs.begin(), objs.end(), [](const Placed& a, const Placed& b) { return a.z > b.z; });
   for (auto& o : objs) draw_object(c, o.x, o.z, o.prims);
 
+  // Drawn after the scene, so that the real frames (which take their texture in photograph())
+  // are the same as before synthetic texture existed.
+  if (!real && synthetic_texture) {
+    cv::Mat tex = texture(rng, c.label);
+    for (int r = 0; r < h; ++r)
+      for (int col = 0; col < w; ++col) {
+        cv::Vec3f& a = c.albedo.at<cv::Vec3f>(r, col);
+        for (int k = 0; k < 3; ++k) a[k] = std::clamp(a[k] * tex.at<float>(r, col), 0.f, 1.f);
+      }
+  }
+
   DemoFrame fr;
   fr.gt_labels = c.label;
   // Flat shading from the G-buffers (the sky is emissive).
@@ -299,30 +340,17 @@ DemoFrame render(const SceneStyle& st, bool real, int h, int w, Rng& rng) {
   return fr;
 }
 
-// Low-frequency noise in [-1, 1]: a coarse random grid resized smoothly to h×w.
-cv::Mat smooth_noise(Rng& rng, int h, int w, int cell) {
-  int gh = std::max(2, h / cell + 2), gw = std::max(2, w / cell + 2);
-  cv::Mat g(gh, gw, CV_32FC1);
-  for (int r = 0; r < gh; ++r)
-    for (int c = 0; c < gw; ++c) g.at<float>(r, c) = static_cast<float>(rng.uniform(-1, 1));
-  cv::Mat out;
-  cv::resize(g, out, cv::Size(w, h), 0, 0, cv::INTER_CUBIC);
-  return out;
-}
-
 // Photographic look: texture, colour grading, lens blur, vignetting, sensor noise.
 void photograph(DemoFrame& fr, Rng& rng) {
   const int h = fr.image.rows, w = fr.image.cols;
-  cv::Mat coarse = smooth_noise(rng, h, w, 24), fine = smooth_noise(rng, h, w, 3);
+  cv::Mat tex = texture(rng, fr.gt_labels);
   cv::Vec3f gain(static_cast<float>(rng.uniform(1.02, 1.10)), 1.0f, static_cast<float>(rng.uniform(0.82, 0.92)));
   double gamma = rng.uniform(0.8, 0.95);
   for (int r = 0; r < h; ++r)
     for (int c = 0; c < w; ++c) {
       cv::Vec3f& p = fr.image.at<cv::Vec3f>(r, c);
-      bool sky = fr.gt_labels.at<std::uint8_t>(r, c) == cs::sky;
-      float tex = 1.f + (sky ? 0.04f : 0.15f) * coarse.at<float>(r, c) + (sky ? 0.f : 0.10f) * fine.at<float>(r, c);
       for (int k = 0; k < 3; ++k) {
-        float v = std::clamp(p[k] * tex * gain[k], 0.f, 1.f);
+        float v = std::clamp(p[k] * tex.at<float>(r, c) * gain[k], 0.f, 1.f);
         p[k] = static_cast<float>(std::pow(v, gamma));
       }
     }
@@ -348,9 +376,9 @@ cv::Mat to_universal(const cv::Mat& cityscapes) {
 
 }  // namespace
 
-DemoFrame render_demo_frame(bool real, int index, int height, int width, std::uint64_t seed) {
+DemoFrame render_demo_frame(bool real, int index, int height, int width, std::uint64_t seed, bool synthetic_texture) {
   Rng rng(seed, static_cast<std::uint64_t>(index) * 2 + (real ? 1 : 0));
-  DemoFrame fr = render(real ? kReal : kSynthetic, real, height, width, rng);
+  DemoFrame fr = render(real ? kReal : kSynthetic, real, synthetic_texture, height, width, rng);
   if (real) photograph(fr, rng);
   return fr;
 }
@@ -382,7 +410,7 @@ DemoResult make_demo_data(const DemoOptions& opt, Progress* progress) {
     pool.parallel_for(static_cast<std::size_t>(opt.images), [&](std::size_t i) {
       char name[32];
       std::snprintf(name, sizeof name, "%04zu", i);
-      DemoFrame s = render_demo_frame(false, static_cast<int>(i), opt.height, opt.width, opt.seed);
+      DemoFrame s = render_demo_frame(false, static_cast<int>(i), opt.height, opt.width, opt.seed, opt.synthetic_texture);
       std::string img = (root / "synthetic/images" / (std::string(name) + ".png")).string();
       std::string rob = (root / "synthetic/robust_labels" / (std::string(name) + ".png")).string();
       std::string gbf = (root / "synthetic/gbuffers" / (std::string(name) + ".h5")).string();

@@ -1,7 +1,8 @@
 #pragma once
 // `epe demo-data`: two small procedural street-scene datasets, deterministic by seed
-// (DESIGN §3). The "synthetic" set is flat-shaded from G-buffers and has exact labels;
-// the "real" set gets photographic degradations. Their layouts differ on purpose; the
+// (DESIGN §3). The "synthetic" set is flat-shaded from G-buffers (untextured albedo unless
+// synthetic_texture) and has exact labels; the "real" set gets photographic degradations
+// (texture, grading, blur, vignetting, noise). Their layouts differ on purpose; the
 // differences are listed in data/README.md and in SceneStyle below.
 
 #include <cstdint>
@@ -20,6 +21,9 @@ struct DemoOptions {
   int height = 526;         // frame height in pixels
   int width = 957;          // frame width in pixels
   std::uint64_t seed = 0;   // same seed => byte-identical files
+  // Texture the synthetic set's albedo with the real set's texture statistics (the real frames
+  // stay byte-identical). Off by default: the demo's figures are of untextured synthetic frames.
+  bool synthetic_texture = false;
   bool force = false;       // replace an existing output folder
   int threads = 0;          // 0 = all cores
   std::string record;       // resolved options (INI) saved as <out>/options.ini; "" = none
@@ -46,7 +50,8 @@ struct DemoFrame {
 };
 
 // Renders frame `index` of the synthetic (`real` = false) or real set.
-DemoFrame render_demo_frame(bool real, int index, int height, int width, std::uint64_t seed);
+DemoFrame render_demo_frame(bool real, int index, int height, int width, std::uint64_t seed,
+                            bool synthetic_texture = false);
 
 // The G-buffer channel names of the demo frames.
 const std::vector<std::string>& demo_gbuffer_channels();
