@@ -34,14 +34,29 @@ int run_crops(const Args& args) {
   s.add("device", &o.device, "cpu | cuda | cuda:N").not_recorded();
   s.add("precision", &o.precision, "float32 | float16 | bfloat16 (CUDA only)");
   s.add("skip-small", &o.skip_small, "skip frames smaller than the crop (counted) instead of failing");
+  std::string shard;
+  s.add("shard", &shard,
+        "I/N: embed only part I (0-based) of N contiguous parts of the list's rows, into a shard store for "
+        "epe merge crops; auto: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT")
+      .not_recorded();
   s.add("resume", &o.resume, "continue OUT.partial left by an interrupted run").not_recorded();
   s.add("force", &o.force, "overwrite OUT (and discard OUT.partial)").not_recorded();
   if (!parse_command(s, c, args)) return 0;
   record_options(s, &o.command, &o.options_ini);
+  o.shard = parse_shard(shard);
   o.check();
   Progress progress("crops", 0, "frames");
   CropsResult r = compute_crops(o, &progress);
   progress.finish();
+  if (r.already_complete) {
+    std::printf("crops: shard %s (list rows [%lld, %lld)) is already complete: %lld crops of %lld frames in %s\n",
+                o.shard.label().c_str(), static_cast<long long>(r.row_begin), static_cast<long long>(r.row_end),
+                static_cast<long long>(r.crops), static_cast<long long>(r.frames), r.out.c_str());
+    return 0;
+  }
+  if (o.shard.active())
+    std::printf("crops: shard %s holds list rows [%lld, %lld) of %s\n", o.shard.label().c_str(),
+                static_cast<long long>(r.row_begin), static_cast<long long>(r.row_end), o.list.c_str());
   const double rate = r.seconds > 0 ? r.crops_this_run / r.seconds : 0;
   std::printf("crops: %lld crops from %lld frames (%s mode", static_cast<long long>(r.crops),
               static_cast<long long>(r.frames), o.mode.c_str());

@@ -60,6 +60,7 @@ const std::vector<Command>& commands() {
       {"demo-segmenter", "write the demo's colour-based TorchScript segmenter (a demo model, not MSeg)",
        run_demo_segmenter},
       {"crops", "embed image crops with VGG-16 (random or grid mode) into a crop store", run_crops},
+      {"merge", "join the shard outputs of a stage run with --shard I/N into one store (crops)", run_merge},
       {"match", "k nearest target crops of every source crop (exact or FAISS), pairs above a cosine threshold",
        run_match},
       {"weights", "sampling weights of matched pairs (density over source frames), written into the match store",

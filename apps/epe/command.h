@@ -45,6 +45,7 @@ int run_lists(const Args& args);
 int run_gbuffers(const Args& args);
 int run_info(const Args& args);
 int run_crops(const Args& args);
+int run_merge(const Args& args);
 int run_export(const Args& args);
 int run_import(const Args& args);
 int run_bench(const Args& args);

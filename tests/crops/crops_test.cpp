@@ -14,6 +14,7 @@
 #include "epe/io/image.h"
 #include "epe/io/npz.h"
 #include "epe/nn/vgg16.h"
+#include "crops_test_util.h"
 #include "test_util.h"
 #include "vgg_fixture.h"
 
@@ -27,37 +28,9 @@ double rel_error(const at::Tensor& a, const at::Tensor& b) {
          std::max(1e-30, b.to(torch::kDouble).abs().max().item<double>());
 }
 
-// A random RGB frame written as PNG.
-std::string write_frame(const TempDir& dir, const std::string& name, int h, int w, std::uint64_t seed) {
-  cv::Mat m(h, w, CV_8UC3);
-  Rng rng(seed);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c)
-        m.at<cv::Vec3b>(y, x)[c] = static_cast<unsigned char>((x * 3 + y * 5 + c * 40) % 200 + rng.uniform_int(56));
-  const std::string p = dir / name;
-  write_png(p, m);
-  return p;
-}
-
-std::string write_list(const TempDir& dir, const std::string& name, const std::vector<std::string>& images) {
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& i : images) rows.push_back({i});
-  write_file_list(dir / name, rows);
-  return dir / name;
-}
-
 at::Tensor store_features(const CropStore& s) {
   std::vector<float> f = s.features(0, s.size());
   return torch::from_blob(f.data(), {s.size(), s.dim()}, torch::kFloat).clone();
-}
-
-CropsOptions quiet_options(const std::string& list, const std::string& out) {
-  CropsOptions o;
-  o.list = list;
-  o.out = out;
-  o.decode_threads = 1;
-  return o;
 }
 
 TEST(Crops, RandomModeEqualsTorchvisionOnTheSameBoxes) {

@@ -181,6 +181,45 @@ TEST(Cli, CropsBadInputExitsWithOneAndWritesNothing) {
   EXPECT_FALSE(fs::exists(dir / "c.h5"));
 }
 
+TEST(Cli, ShardedCropsUnderASlurmArrayMergeIntoTheUnshardedStore) {
+  test::TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo";
+  ASSERT_EQ(epe("demo-data --out " + demo + " --images 3 --height 212 --width 230 --seed 2 --quiet", &out), 0) << out;
+  const std::string crops = "crops --list " + demo + "/real.csv --mode grid --quiet --out ";
+  ASSERT_EQ(epe(crops + (dir / "whole.h5"), &out), 0) << out;
+  // Two tasks of an array submitted as --array=1-2, the way sbatch sets their environment.
+  for (int task : {1, 2}) {
+    const std::string env = "SLURM_ARRAY_TASK_ID=" + std::to_string(task) +
+                            " SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=2 ";
+    const std::string shard = dir / ("shard" + std::to_string(task) + ".h5");
+    ASSERT_EQ(test::run_command(env + EPE_BINARY + " " + crops + shard + " --shard auto", &out), 0) << out;
+    EXPECT_TRUE(has(out, "shard " + std::to_string(task - 1) + "/2 holds list rows")) << out;
+    // A resubmitted task finds its shard complete and does nothing.
+    ASSERT_EQ(test::run_command(env + EPE_BINARY + " " + crops + shard + " --shard auto", &out), 0) << out;
+    EXPECT_TRUE(has(out, "already complete")) << out;
+  }
+  EXPECT_EQ(epe(crops + (dir / "x.h5") + " --shard auto", &out), 1);
+  EXPECT_TRUE(has(out, "not a Slurm array job")) << out;
+  EXPECT_EQ(epe(crops + (dir / "x.h5") + " --shard 2/2", &out), 1);
+  EXPECT_TRUE(has(out, "option --shard")) << out;
+  EXPECT_EQ(epe("merge crops " + (dir / "shard2.h5") + " --out " + (dir / "merged.h5"), &out), 1);
+  EXPECT_TRUE(has(out, "shard 0/2 of 2 is missing")) << out;
+  EXPECT_FALSE(fs::exists(dir / "merged.h5"));
+  EXPECT_EQ(epe("merge masks " + (dir / "shard2.h5") + " --out " + (dir / "merged.h5"), &out), 1);
+  EXPECT_TRUE(has(out, "'masks' is not a kind")) << out;
+  ASSERT_EQ(epe("merge crops " + (dir / "shard2.h5") + " " + (dir / "shard1.h5") + " --out " + (dir / "merged.h5"), &out),
+            0)
+      << out;
+  // 3 frames x 2 x 3 grid positions.
+  EXPECT_TRUE(has(out, "merge: 2 shards, 18 crops of 3 frames")) << out;
+  // The merged features equal the unsharded run's (the export writes them byte for byte).
+  ASSERT_EQ(epe("export " + (dir / "whole.h5") + " --out " + (dir / "a") + " --name x", &out), 0) << out;
+  ASSERT_EQ(epe("export " + (dir / "merged.h5") + " --out " + (dir / "b") + " --name x", &out), 0) << out;
+  EXPECT_EQ(test::read_text(dir / "a/crop_x.npz"), test::read_text(dir / "b/crop_x.npz"));
+  EXPECT_EQ(test::read_text(dir / "a/crop_x.csv"), test::read_text(dir / "b/crop_x.csv"));
+}
+
 }  // namespace epe
 
 namespace epe {

@@ -373,4 +373,16 @@ std::vector<std::pair<std::string, std::string>> parse_key_values(const std::str
   return out;
 }
 
+std::string first_line_difference(const std::string& a, const std::string& b) {
+  std::istringstream ia(a), ib(b);
+  std::string la, lb;
+  for (;;) {
+    const bool ga = static_cast<bool>(std::getline(ia, la)), gb = static_cast<bool>(std::getline(ib, lb));
+    if (!ga && !gb) return "";
+    if (!ga) la = "(nothing)";
+    if (!gb) lb = "(nothing)";
+    if (la != lb) return "'" + la + "' then, '" + lb + "' now";
+  }
+}
+
 }  // namespace epe

@@ -94,6 +94,10 @@ EPE_DECLARE_OPTION_TYPE(std::vector<std::string>)
 std::vector<std::string> split_list(const std::string& s, char sep = ',');
 std::string join(const std::vector<std::string>& parts, const std::string& sep);
 
+// The first line where two recorded option texts (OptionSet::resolved_ini) differ, as
+// "'a-line' then, 'b-line' now"; "" when they are equal.
+std::string first_line_difference(const std::string& a, const std::string& b);
+
 // "key = value" lines of INI-style text (blank lines and '#' comments skipped, spaces trimmed).
 std::vector<std::pair<std::string, std::string>> parse_key_values(const std::string& text);
 

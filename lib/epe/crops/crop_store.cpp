@@ -86,6 +86,7 @@ CropStoreWriter::CropStoreWriter(const std::string& path)
   EPE_CHECK(!h5::has_attr(file_, "complete") || h5::attr_int(file_, "complete") == 0, "'", path,
             "' is a finished crop store, not an interrupted one");
   open_datasets();
+  record_ = read_shard_record(file_, path);
   frames_done_ = h5::attr_int(file_, "frames_done");
   frames_skipped_ = h5::attr_int(file_, "frames_skipped");
   n_images_ = h5::attr_int(file_, "committed_images");
@@ -158,6 +159,12 @@ void CropStoreWriter::commit(std::int64_t frames_done, std::int64_t frames_skipp
   file_.flush(H5F_SCOPE_GLOBAL);
 }
 
+void CropStoreWriter::record_list(const ShardRecord& record) {
+  record_ = record;
+  write_shard_record(file_, record_);
+  file_.flush(H5F_SCOPE_GLOBAL);
+}
+
 void CropStoreWriter::finish() {
   EPE_ASSERT(pending_paths_.empty() && committed_crops_ == n_crops_, "CropStoreWriter::finish before commit");
   h5::set_attr(file_, "complete", 1);
@@ -172,6 +179,9 @@ CropStore::CropStore(const std::string& path)
   EPE_CHECK(h5::has_attr(file_, "complete") && h5::attr_int(file_, "complete") == 1, "'", path,
             "' is an unfinished crop store (an interrupted run); continue it with epe crops --resume");
   meta_ = read_meta(file_, path);
+  record_ = read_shard_record(file_, path);
+  frames_done_ = h5::attr_int(file_, "frames_done");
+  frames_skipped_ = h5::attr_int(file_, "frames_skipped");
   paths_ = h5::read_strings(file_, "/images/path");
   std::vector<hsize_t> d;
   std::vector<std::int32_t> sizes = h5::read<std::int32_t>(file_, "/images/size", &d);

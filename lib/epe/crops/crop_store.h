@@ -10,7 +10,9 @@
 //   attributes: epe_format, epe_format_version, created, command, options, name, backbone,
 //   layer, padding, norm, norm_mean, norm_std, mode, crop_size, stride, seed, weights
 //   (provenance: "<file> sha256:<hex>" or "random-init(seed=S)"), frames_done,
-//   frames_skipped, complete (1 once the writer finished).
+//   frames_skipped, complete (1 once the writer finished); list_sha256, list_rows and, in the
+//   store of a `--shard I/N` run, shard_index, shard_count, row_begin, row_end
+//   (io/shard_record.h). frames_done counts rows of the shard's part of the list.
 //
 // The writer appends while it runs (bounded memory) and keeps the file consistent at every
 // commit(), so an interrupted run can be resumed from its last committed frame.
@@ -21,6 +23,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "epe/io/shard_record.h"
 
 namespace epe {
 
@@ -77,6 +81,10 @@ class CropStoreWriter {
   // Records that the first `frames_done` list rows are finished (`skipped` of them skipped)
   // and flushes, so a crash after this point loses nothing before it.
   void commit(std::int64_t frames_done, std::int64_t frames_skipped);
+  // Records the list (and shard) the store is built from; the crops stage calls it once
+  // after creating the store.
+  void record_list(const ShardRecord& record);
+  const ShardRecord& shard_record() const { return record_; }
   // Marks the store complete and closes it.
   void finish();
 
@@ -85,6 +93,7 @@ class CropStoreWriter {
   H5::H5File file_;
   H5::DataSet paths_, sizes_, image_, box_, features_;
   CropStoreMeta meta_;
+  ShardRecord record_;
   std::string options_ini_;
   std::vector<std::string> pending_paths_;
   std::vector<std::int32_t> pending_sizes_;
@@ -106,6 +115,10 @@ class CropStore {
   const std::vector<std::array<std::int32_t, 2>>& image_sizes() const { return sizes_; }
   const std::vector<CropBox>& boxes() const { return boxes_; }
   std::string attr(const std::string& name) const;  // any root attribute as text ("" if absent)
+  // The list (and shard) the store was built from (an empty checksum for older stores).
+  const ShardRecord& shard_record() const { return record_; }
+  std::int64_t frames_done() const { return frames_done_; }
+  std::int64_t frames_skipped() const { return frames_skipped_; }
 
   // Features of crops [begin, begin + count) as float32, row-major [count, dim].
   std::vector<float> features(std::int64_t begin, std::int64_t count) const;
@@ -123,6 +136,8 @@ class CropStore {
   H5::H5File file_;
   H5::DataSet features_;
   CropStoreMeta meta_;
+  ShardRecord record_;
+  std::int64_t frames_done_ = 0, frames_skipped_ = 0;
   std::vector<std::string> paths_;
   std::vector<std::array<std::int32_t, 2>> sizes_;
   std::vector<CropBox> boxes_;

@@ -59,18 +59,6 @@ Frame decode(const std::string& path, const std::array<double, 3>& mean, const s
   return f;
 }
 
-std::string first_difference(const std::string& a, const std::string& b) {
-  std::istringstream ia(a), ib(b);
-  std::string la, lb;
-  for (;;) {
-    bool ga = static_cast<bool>(std::getline(ia, la)), gb = static_cast<bool>(std::getline(ib, lb));
-    if (!ga && !gb) return "";
-    if (!ga) la = "(nothing)";
-    if (!gb) lb = "(nothing)";
-    if (la != lb) return cat("'", la, "' then, '", lb, "' now");
-  }
-}
-
 // Boxes of one frame.
 std::vector<CropBox> random_boxes(int h, int w, const CropsOptions& o, std::int64_t row) {
   Rng rng(o.seed, static_cast<std::uint64_t>(row));
@@ -175,9 +163,13 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
   const auto t0 = std::chrono::steady_clock::now();
   const FileList list = read_image_list(o.list);
   const std::int64_t n_rows = static_cast<std::int64_t>(list.rows.size());
+  const ShardRecord record = shard_record_of_list(o.list, n_rows, o.shard);
+  const auto [row_begin, row_end] = record.rows();
   const std::string partial = o.out + ".partial";
-  check_output_path(o.out, o.force, "--out");
   std::error_code ec;
+  CropsResult res;
+  res.row_begin = row_begin;
+  res.row_end = row_end;
 
   const c10::Device device = nn::parse_device(o.device);
   const c10::ScalarType dtype = nn::parse_precision(o.precision, device);
@@ -191,20 +183,60 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
              "); features are only good for testing the pipeline, not for matching real datasets");
   net->to(device, dtype);
 
+  // A shard whose complete store is already there (a resubmitted array job): nothing to do.
+  if (o.shard.active() && !o.force && fs::exists(o.out, ec)) {
+    std::string why;
+    try {
+      CropStore done(o.out);
+      if (!(done.shard_record() == record))
+        why = cat("it is ", done.shard_record().shard.active() ? "shard " + done.shard_record().shard.label() : "not a shard",
+                  done.shard_record().list_sha256 == record.list_sha256 ? "" : " of another list");
+      else if (done.attr("options") != o.options_ini)
+        why = cat("its options differ (", first_line_difference(done.attr("options"), o.options_ini), ")");
+      else if (done.meta().weights != net->provenance())
+        why = cat("it was computed with VGG-16 weights ", done.meta().weights);
+      if (why.empty()) {
+        res.already_complete = true;
+        res.out = o.out;
+        res.frames = static_cast<std::int64_t>(done.image_paths().size());
+        res.frames_skipped = done.frames_skipped();
+        res.frames_resumed = done.frames_done();
+        res.crops = done.size();
+        res.mean = done.meta().norm_mean;
+        res.std = done.meta().norm_std;
+        res.weights = done.meta().weights;
+        res.random_weights = net->random_init();
+        res.bytes = static_cast<std::int64_t>(fs::file_size(o.out, ec));
+        log_info("shard ", o.shard.label(), " is already complete in '", o.out, "'; nothing to do");
+        return res;
+      }
+    } catch (const UserError& e) {
+      why = e.what();
+    }
+    throw UserError(cat("option --out: '", o.out, "' exists and is not this shard's finished store (", why,
+                        "); pass --force to overwrite it"));
+  }
+  check_output_path(o.out, o.force, "--out");
+
   // Open (resume) or create the store under <out>.partial.
   std::unique_ptr<CropStoreWriter> writer;
-  CropsResult res;
   if (o.resume && fs::exists(partial, ec)) {
     writer = std::make_unique<CropStoreWriter>(partial);
-    const std::string diff = first_difference(writer->options_ini(), o.options_ini);
+    const std::string diff = first_line_difference(writer->options_ini(), o.options_ini);
     EPE_CHECK(diff.empty(), "cannot --resume '", partial, "': its options differ from this run's (", diff,
               "); rerun with the same options, or with --force to start again");
     EPE_CHECK(writer->meta().weights == net->provenance(), "cannot --resume '", partial,
               "': it was computed with VGG-16 weights ", writer->meta().weights, ", this run has ", net->provenance());
-    EPE_CHECK(writer->frames_done() <= n_rows, "cannot --resume '", partial, "': it has ", writer->frames_done(),
-              " frames done but the list has only ", n_rows, " rows");
+    EPE_CHECK(writer->shard_record() == record, "cannot --resume '", partial, "': it was started ",
+              writer->shard_record().shard.active() ? "as shard " + writer->shard_record().shard.label() : "unsharded",
+              writer->shard_record().list_sha256 == record.list_sha256 ? "" : " on a different list file",
+              "; this run is ", o.shard.active() ? "shard " + o.shard.label() : "unsharded",
+              "; rerun it the same way, or with --force to start again");
+    EPE_CHECK(writer->frames_done() <= row_end - row_begin, "cannot --resume '", partial, "': it has ",
+              writer->frames_done(), " frames done but the list has only ", row_end - row_begin, " rows",
+              o.shard.active() ? " in shard " + o.shard.label() : "");
     res.frames_resumed = writer->frames_done();
-    log_info("resuming '", partial, "' after ", writer->frames_done(), " of ", n_rows, " frames (", writer->crops(),
+    log_info("resuming '", partial, "' after ", writer->frames_done(), " of ", row_end - row_begin, " frames (", writer->crops(),
              " crops)");
   } else {
     if (o.resume) log_warn("--resume: no interrupted run at '", partial, "'; starting from the beginning");
@@ -232,6 +264,7 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
     }
     fs::remove(partial, ec);
     writer = std::make_unique<CropStoreWriter>(partial, meta, o.command, o.options_ini);
+    writer->record_list(record);
   }
   const CropStoreMeta meta = writer->meta();
   res.mean = meta.norm_mean;
@@ -241,19 +274,21 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
 
   const bool grid = o.mode == "grid";
   const int batch = o.batch > 0 ? o.batch : grid ? (device.is_cuda() ? 4 : 1) : (device.is_cuda() ? 64 : 4);
-  const std::int64_t start = writer->frames_done();
+  // Rows are global list rows (they seed corners and subsamples); the store counts the
+  // shard's rows done.
+  const std::int64_t start = row_begin + writer->frames_done();
   const std::int64_t crops_at_start = writer->crops();
   std::int64_t skipped = writer->frames_skipped();
   if (progress) {
-    progress->set_total(n_rows);
-    progress->set(start);
+    progress->set_total(row_end - row_begin);
+    progress->set(start - row_begin);
   }
 
   ThreadPool pool(static_cast<std::size_t>(o.decode_threads));
   std::deque<std::future<Frame>> ahead;
   std::int64_t next_submit = start;
   auto refill = [&] {
-    while (next_submit < n_rows && static_cast<int>(ahead.size()) < std::max(o.prefetch, grid ? batch : 1)) {
+    while (next_submit < row_end && static_cast<int>(ahead.size()) < std::max(o.prefetch, grid ? batch : 1)) {
       const std::string path = list.rows[next_submit].image();
       ahead.push_back(pool.submit([path, &meta] { return decode(path, meta.norm_mean, meta.norm_std); }));
       ++next_submit;
@@ -271,13 +306,13 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
   std::int64_t row = start;
   try {
     refill();
-    while (row < n_rows) {
+    while (row < row_end) {
       // A group of whole frames: the unit of commit. Random mode: frames until >= batch crops;
       // grid mode: up to `batch` consecutive frames of one size.
       std::vector<Frame> frames;
       std::vector<std::int64_t> rows_in_group;
       std::int64_t group_crops = 0;
-      while (row < n_rows) {
+      while (row < row_end) {
         if (!frames.empty() && (grid ? static_cast<int>(frames.size()) >= batch : group_crops >= batch)) break;
         Frame f = ahead.front().get();
         ahead.pop_front();
@@ -291,7 +326,7 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
           ++skipped;
           ++row;
           if (frames.empty()) {
-            writer->commit(row, skipped);
+            writer->commit(row - row_begin, skipped);
             if (progress) progress->add();
             continue;
           }
@@ -366,11 +401,11 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
           ++fi;
         }
       }
-      writer->commit(row, skipped);
-      if (progress) progress->set(row);
+      writer->commit(row - row_begin, skipped);
+      if (progress) progress->set(row - row_begin);
     }
   } catch (...) {
-    if (writer->frames_done() > start)
+    if (row_begin + writer->frames_done() > start)
       log_info("the frames finished so far are kept in '", partial, "'; fix the problem and rerun with --resume");
     throw;
   }

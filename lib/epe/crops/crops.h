@@ -18,6 +18,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
+
+#include "epe/core/shard.h"
 
 namespace epe {
 
@@ -42,6 +45,7 @@ struct CropsOptions {
   std::string device = "cpu";         // cpu | cuda[:i]
   std::string precision = "float32";  // float32 | float16 | bfloat16 (CUDA)
   bool skip_small = false;            // skip frames smaller than the crop instead of failing
+  Shard shard;                        // --shard I/N: only this part of the list's rows (core/shard.h)
   bool resume = false;                // continue <out>.partial from its last complete frame
   bool force = false;                 // overwrite an existing output
 
@@ -64,11 +68,33 @@ struct CropsResult {
   std::string weights;     // provenance of the VGG-16 weights
   bool random_weights = false;
   std::array<double, 3> mean{}, std{};
+  std::int64_t row_begin = 0, row_end = 0;  // the list rows this run covered (the shard's)
+  bool already_complete = false;            // a shard run found its complete output and did nothing
 };
 
 // Runs the stage. Progress counts frames. The store appears under options.out only when
 // complete; until then it lives at `<out>.partial`.
+//
+// With options.shard set, only the shard's rows are embedded, into a shard store that
+// `merge_crop_shards` joins with the others; random corners and grid subsamples are seeded by
+// the global row and --norm dataset statistics come from the whole list, so the merged store
+// equals an unsharded run's. A shard run whose complete output already exists with the same
+// list, shard, options and weights does nothing (already_complete), so a Slurm array can be
+// resubmitted; any other existing output needs --force as always.
 CropsResult compute_crops(const CropsOptions& options, Progress* progress = nullptr);
+
+// `epe merge crops`: joins the complete shard stores `shards` (any order; exactly the N shards
+// of one list, computed with the same options and weights) into `out`, which then equals the
+// store of one unsharded run in features, boxes, order and attributes (other than `created`
+// and `command`). UserError naming the files otherwise; nothing is written under `out` then.
+struct MergeResult {
+  std::string out;
+  int shards = 0;
+  std::int64_t frames = 0, crops = 0, bytes = 0;
+  double seconds = 0;
+};
+MergeResult merge_crop_shards(const std::vector<std::string>& shards, const std::string& out, bool force,
+                              const std::string& command, Progress* progress = nullptr);
 
 // The reference's dataset statistics: means over frames of the per-frame channel means and
 // (unbiased) standard deviations of RGB in [0,1], over at most `max_frames` frames chosen with

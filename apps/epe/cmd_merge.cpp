@@ -1,0 +1,35 @@
+#include <cstdio>
+
+#include "command.h"
+#include "epe/core/error.h"
+#include "epe/core/progress.h"
+#include "epe/crops/crops.h"
+
+namespace epe::app {
+
+int run_merge(const Args& args) {
+  std::string kind, out;
+  std::vector<std::string> shards;
+  bool force = false;
+  CommonOptions c;
+  OptionSet s("epe merge KIND --out OUT SHARD [SHARD ...]",
+              "Joins the outputs of a stage run with --shard I/N into the store one unsharded run writes.\n"
+              "KIND: crops (the shard stores of epe crops). Every shard 0..N-1 of one list must be given once,\n"
+              "computed with the same options and weights; missing, duplicated or mismatched shards are errors\n"
+              "and nothing is written.");
+  s.add("kind", &kind, "what to merge: crops").required().positional();
+  s.add("shard", &shards, "shard stores (any order)").required().positional(-1);
+  s.add("out,o", &out, "merged store to write").required();
+  s.add("force", &force, "overwrite OUT");
+  if (!parse_command(s, c, args)) return 0;
+  EPE_CHECK(kind == "crops", "epe merge: '", kind, "' is not a kind of shard this epe merges (crops)");
+  Progress progress("merge", 0, "crops");
+  MergeResult r = merge_crop_shards(shards, out, force, command_line(), &progress);
+  progress.finish();
+  std::printf("merge: %d shards, %lld crops of %lld frames in %s\n  store: %s (%s)\n", r.shards,
+              static_cast<long long>(r.crops), static_cast<long long>(r.frames), format_duration(r.seconds).c_str(),
+              r.out.c_str(), format_bytes(static_cast<double>(r.bytes)).c_str());
+  return 0;
+}
+
+}  // namespace epe::app
