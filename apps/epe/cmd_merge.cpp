@@ -4,6 +4,7 @@
 #include "epe/core/error.h"
 #include "epe/core/progress.h"
 #include "epe/crops/crops.h"
+#include "epe/segment/segment.h"
 
 namespace epe::app {
 
@@ -14,15 +15,24 @@ int run_merge(const Args& args) {
   CommonOptions c;
   OptionSet s("epe merge KIND --out OUT SHARD [SHARD ...]",
               "Joins the outputs of a stage run with --shard I/N into the store one unsharded run writes.\n"
-              "KIND: crops (the shard stores of epe crops). Every shard 0..N-1 of one list must be given once,\n"
+              "KIND: crops (the shard stores of epe crops) or segment (the shard markers DIR/shards/*.done of\n"
+              "epe segment, or DIR itself; OUT is DIR and the list DIR/<list>.csv is written). Every shard 0..N-1\n"
+              "of one list must be given once, "
               "computed with the same options and weights; missing, duplicated or mismatched shards are errors\n"
               "and nothing is written.");
-  s.add("kind", &kind, "what to merge: crops").required().positional();
+  s.add("kind", &kind, "what to merge: crops | segment").required().positional();
   s.add("shard", &shards, "shard stores (any order)").required().positional(-1);
   s.add("out,o", &out, "merged store to write").required();
   s.add("force", &force, "overwrite OUT");
   if (!parse_command(s, c, args)) return 0;
-  EPE_CHECK(kind == "crops", "epe merge: '", kind, "' is not a kind of shard this epe merges (crops)");
+  EPE_CHECK(kind == "crops" || kind == "segment", "epe merge: '", kind,
+            "' is not a kind of shard this epe merges (crops, segment)");
+  if (kind == "segment") {
+    SegmentMergeResult r = merge_segment_shards(shards, out, force);
+    std::printf("merge: %d shards, %lld frames labelled\n  list: %s\n", r.shards, static_cast<long long>(r.frames),
+                r.list_out.c_str());
+    return 0;
+  }
   Progress progress("merge", 0, "crops");
   MergeResult r = merge_crop_shards(shards, out, force, command_line(), &progress);
   progress.finish();

@@ -33,18 +33,30 @@ int run_segment(const Args& args) {
   s.add("model,m", &o.model, "TorchScript model").required();
   s.add("out,o", &o.out, "output folder").required().not_recorded();
   add_protocol(s, o.protocol);
+  std::string shard;
+  s.add("shard", &shard,
+        "I/N: label only part I (0-based) of N contiguous parts of the list into DIR (shared by the shards); "
+        "epe merge segment writes the list; auto: from the Slurm array task")
+      .not_recorded();
   s.add("resume", &o.resume, "keep the label maps already in DIR/labels").not_recorded();
   s.add("force", &o.force, "recompute into an existing DIR").not_recorded();
   if (!parse_command(s, c, args)) return 0;
   record_options(s, &o.command, &o.options_ini);
+  o.shard = parse_shard(shard);
   o.check();
   Progress progress("segment", 0, "frames");
   SegmentResult r = segment_list(o, &progress);
   progress.finish();
   std::printf("segment: %lld frames labelled", static_cast<long long>(r.frames));
   if (r.reused) std::printf(" (%lld kept from an earlier run)", static_cast<long long>(r.reused));
-  std::printf(" in %s, %.2f frames/s\n  labels: %s\n  list:   %s\n", format_duration(r.seconds).c_str(),
-              r.seconds > 0 ? r.frames / r.seconds : 0.0, r.labels_dir.c_str(), r.list_out.c_str());
+  std::printf(" in %s, %.2f frames/s\n  labels: %s\n", format_duration(r.seconds).c_str(),
+              r.seconds > 0 ? r.frames / r.seconds : 0.0, r.labels_dir.c_str());
+  if (o.shard.active())
+    std::printf("  shard %s (list rows [%lld, %lld))%s: %s\n", o.shard.label().c_str(),
+                static_cast<long long>(r.row_begin), static_cast<long long>(r.row_end),
+                r.already_complete ? " was already complete" : " complete", r.shard_marker.c_str());
+  else
+    std::printf("  list:   %s\n", r.list_out.c_str());
   return 0;
 }
 

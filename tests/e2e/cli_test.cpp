@@ -279,6 +279,21 @@ TEST(Cli, DemoSegmenterSegmentAndCheck) {
   EXPECT_TRUE(has(out, "--resume")) << out;
   ASSERT_EQ(epe("segment --list " + demo + "/real.csv --out " + (dir / "out") + args + " --resume -q", &out), 0);
   EXPECT_TRUE(has(out, "0 frames labelled (2 kept from an earlier run)")) << out;
+  // Two shards into one folder, then the merge writes the list; it equals the unsharded one
+  // but for the folder name.
+  for (const char* shard : {"1/2", "0/2"}) {
+    ASSERT_EQ(epe("segment --list " + demo + "/real.csv --out " + (dir / "sh") + args + " -q --shard " + shard, &out),
+              0)
+        << out;
+    EXPECT_TRUE(has(out, std::string("shard ") + shard + " (list rows [")) << out;
+  }
+  EXPECT_FALSE(fs::exists(dir / "sh/real.csv"));
+  ASSERT_EQ(epe("merge segment " + (dir / "sh") + " --out " + (dir / "sh"), &out), 0) << out;
+  EXPECT_TRUE(has(out, "merge: 2 shards, 2 frames labelled")) << out;
+  std::string whole = test::read_text(dir / "out/real.csv");
+  for (std::size_t p; (p = whole.find("/out/labels/")) != std::string::npos;) whole.replace(p, 12, "/sh/labels/");
+  EXPECT_EQ(test::read_text(dir / "sh/real.csv"), whole);
+  EXPECT_EQ(epe("check --list " + (dir / "sh/real.csv") + " --kind real", &out), 0) << out;
   // Not a TorchScript file / wrong class count: exit 1, nothing written.
   EXPECT_EQ(epe("segment --list " + demo + "/real.csv --out " + (dir / "bad") + " --model " + demo + "/real.csv", &out),
             1);

@@ -12,6 +12,7 @@
 #include "epe/io/file_list.h"
 #include "epe/io/image.h"
 #include "epe/io/labels.h"
+#include "epe/segment/shards.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -245,6 +246,72 @@ TEST(Segment, WritesLabelsAndAListAndResumesWithoutRecomputing) {
   // A resume with other options (or another model) is refused: one folder, one protocol.
   o.options_ini = "scales = 0.5,1.0\n";
   EXPECT_NE(user_error_message([&] { segment_list(o); }).find("another model or other options"), std::string::npos);
+}
+
+
+TEST(Segment, ShardsShareOneFolderAndTheMergeWritesTheUnshardedList) {
+  TempDir dir;
+  write_conv_model(dir / "m.pt");
+  std::vector<std::vector<std::string>> rows;
+  for (int i = 0; i < 5; ++i) {
+    write_png(dir / cat("f", i, ".png"), test_frame(40 + 6 * i, 50, i));
+    rows.push_back({dir / cat("f", i, ".png"), ""});
+  }
+  write_file_list(dir / "real.csv", rows);
+  SegmentOptions o;
+  o.list = dir / "real.csv";
+  o.model = dir / "m.pt";
+  o.protocol = small_protocol();
+  o.options_ini = "crop = 24\n";
+  o.out = dir / "whole";
+  const SegmentResult whole = segment_list(o);
+  o.out = dir / "sharded";
+  for (int i : {2, 0}) {  // shard 1/3 comes later
+    o.shard = Shard{i, 3};
+    SegmentResult r = segment_list(o);
+    EXPECT_EQ(r.frames, o.shard.rows(5).second - o.shard.rows(5).first);
+    EXPECT_TRUE(r.list_out.empty());
+    EXPECT_TRUE(fs::exists(segment_marker_path(o.out, o.shard)));
+  }
+  const std::string merged = dir / "sharded/real.csv";
+  auto fails = [&](const std::vector<std::string>& shards, const std::string& out, const std::string& needle) {
+    const std::string m = user_error_message([&] { merge_segment_shards(shards, out, false); });
+    EXPECT_TRUE(contains(m, needle)) << m;
+    EXPECT_FALSE(fs::exists(merged)) << needle;
+  };
+  fails({o.out}, o.out, "shard 1/3 of 3 is missing (2 of 3 given)");
+  // Another protocol cannot add to the folder.
+  SegmentOptions other = o;
+  other.shard = Shard{1, 3};
+  other.options_ini = "crop = 32\n";
+  EXPECT_TRUE(contains(user_error_message([&] { segment_list(other); }), "another model or other options"));
+  o.shard = Shard{1, 3};
+  const SegmentResult middle = segment_list(o);
+  EXPECT_EQ(middle.frames, 2);
+  // A rerun of a finished shard does nothing.
+  const auto t0 = fs::last_write_time(middle.shard_marker);
+  EXPECT_TRUE(segment_list(o).already_complete);
+  EXPECT_EQ(fs::last_write_time(middle.shard_marker), t0);
+  fails({o.out}, dir / "whole", "is not the folder the shards wrote");
+  fails({segment_marker_path(o.out, Shard{0, 3}), segment_marker_path(o.out, Shard{0, 3})}, o.out, "given twice");
+  const SegmentMergeResult r = merge_segment_shards({o.out}, o.out, false);
+  EXPECT_EQ(r.shards, 3);
+  EXPECT_EQ(r.frames, 5);
+  EXPECT_EQ(r.list_out, merged);
+  // The same list as the unsharded run's, but for the folder name; the same label maps.
+  std::string a = read_text(whole.list_out), b = read_text(merged);
+  for (std::size_t p; (p = a.find("/whole/")) != std::string::npos;) a.replace(p, 7, "/sharded/");
+  EXPECT_EQ(a, b);
+  FileList wl = read_file_list(whole.list_out, DatasetKind::real), sl = read_file_list(merged, DatasetKind::real);
+  ASSERT_EQ(sl.rows.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i)
+    EXPECT_EQ(read_text(wl.rows[i].robust_labels()), read_text(sl.rows[i].robust_labels())) << i;
+  // The list exists now: a second merge needs --force.
+  EXPECT_TRUE(contains(user_error_message([&] { merge_segment_shards({o.out}, o.out, false); }), "--force"));
+  // A lost label map is found by the merge.
+  fs::remove(sl.rows[3].robust_labels());
+  EXPECT_TRUE(contains(user_error_message([&] { merge_segment_shards({o.out}, o.out, true); }),
+                       "of list row 4 is missing"));
 }
 
 }  // namespace

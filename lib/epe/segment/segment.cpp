@@ -22,6 +22,8 @@
 #include "epe/io/file_list.h"
 #include "epe/io/image.h"
 #include "epe/io/labels.h"
+#include "epe/io/shard_record.h"
+#include "epe/segment/shards.h"
 #include "epe/nn/device.h"
 
 namespace fs = std::filesystem;
@@ -210,42 +212,48 @@ SegmentResult segment_list(const SegmentOptions& o, Progress* progress) {
   o.check();
   const auto t0 = std::chrono::steady_clock::now();
   const FileList list = read_image_list(o.list);
+  const ShardRecord shard = shard_record_of_list(o.list, static_cast<std::int64_t>(list.rows.size()), o.shard);
+  const auto [row_begin, row_end] = shard.rows();
   std::error_code ec;
-  EPE_CHECK(!fs::exists(o.out, ec) || o.resume || o.force, "'", o.out,
+  // Shards share OUT, so only an unsharded run insists that it is new.
+  EPE_CHECK(o.shard.active() || !fs::exists(o.out, ec) || o.resume || o.force, "'", o.out,
             "' exists; pass --resume to continue it or --force to recompute everything");
   Segmenter seg(o.model, o.protocol);  // before anything is created
-  // The record of what made the labels: written first, compared on --resume so that one folder
-  // never mixes two models or protocols.
+  // The record of what made the labels: written first, compared on --resume (and by every
+  // shard) so that one folder never mixes two models or protocols.
   const std::string ini_path = (fs::path(o.out) / "segment.ini").string();
   const std::string record = cat("# epe segment, model: ", seg.provenance(), "\n", o.options_ini);
-  if (o.resume && fs::exists(ini_path, ec)) {
-    std::string before;
-    {
-      std::ifstream in(ini_path, std::ios::binary);
-      before.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    EPE_CHECK(before == record, "cannot --resume '", o.out, "': it was made with another model or other options (",
-              ini_path, "); use --force to recompute");
-  }
   SegmentResult res;
+  res.row_begin = row_begin;
+  res.row_end = row_end;
+  const SegmentShardMarker marker{shard, o.list, o.out, record};
+  if (o.shard.active()) {
+    res.shard_marker = segment_marker_path(o.out, o.shard);
+    if (!o.force && fs::exists(res.shard_marker, ec) && read_text_file(res.shard_marker) == marker.text()) {
+      res.already_complete = true;
+      res.frames = row_end - row_begin;
+      res.labels_dir = (fs::path(o.out) / "labels").string();
+      log_info("shard ", o.shard.label(), " is already complete in '", o.out, "' (", res.shard_marker,
+               "); nothing to do");
+      return res;
+    }
+  }
+  if ((o.resume || o.shard.active()) && !o.force && fs::exists(ini_path, ec))
+    EPE_CHECK(read_text_file(ini_path) == record, o.shard.active() ? "shard " + o.shard.label() + ": " : "",
+              "cannot ", o.shard.active() ? "add to" : "--resume", " '", o.out,
+              "': it was made with another model or other options (", ini_path, "); use --force to recompute");
   res.labels_dir = (fs::path(o.out) / "labels").string();
   fs::create_directories(res.labels_dir, ec);
   EPE_CHECK(!ec, "cannot create '", res.labels_dir, "': ", ec.message());
-  std::vector<std::string> label_paths;
-  for (size_t i = 0; i < list.rows.size(); ++i) {
-    char name[32];
-    std::snprintf(name, sizeof name, "%06zu_", i);
-    label_paths.push_back(
-        (fs::path(res.labels_dir) / (name + fs::path(list.rows[i].image()).stem().string() + ".png")).string());
-  }
+  const std::vector<std::string> label_paths = segment_label_paths(o.out, list);
   write_file_atomic(ini_path, record);
-  if (progress) progress->set_total(static_cast<std::int64_t>(list.rows.size()));
+  if (progress) progress->set_total(row_end - row_begin);
   ThreadPool pool(2);
   std::deque<std::future<cv::Mat>> ahead;
-  size_t next = 0;
-  auto done_already = [&](size_t i) { return o.resume && fs::exists(label_paths[i], ec); };
+  std::int64_t next = row_begin;
+  auto done_already = [&](std::int64_t i) { return o.resume && fs::exists(label_paths[i], ec); };
   auto refill = [&] {
-    while (next < list.rows.size() && ahead.size() < 3) {
+    while (next < row_end && ahead.size() < 3) {
       if (done_already(next)) {
         std::promise<cv::Mat> empty;
         empty.set_value(cv::Mat());
@@ -258,7 +266,7 @@ SegmentResult segment_list(const SegmentOptions& o, Progress* progress) {
     }
   };
   refill();
-  for (size_t i = 0; i < list.rows.size(); ++i) {
+  for (std::int64_t i = row_begin; i < row_end; ++i) {
     cv::Mat frame = ahead.front().get();
     ahead.pop_front();
     refill();
@@ -282,18 +290,14 @@ SegmentResult segment_list(const SegmentOptions& o, Progress* progress) {
     }
     if (progress) progress->add();
   }
-  // The new list: the input's columns with robust_labels filled in.
-  std::vector<std::vector<std::string>> rows;
-  for (size_t i = 0; i < list.rows.size(); ++i) {
-    std::vector<std::string> r = list.rows[i].fields;
-    r[1] = label_paths[i];
-    rows.push_back(r);
+  if (o.shard.active()) {
+    fs::create_directories(fs::path(res.shard_marker).parent_path(), ec);
+    EPE_CHECK(!ec, "cannot create '", fs::path(res.shard_marker).parent_path().string(), "': ", ec.message());
+    write_file_atomic(res.shard_marker, marker.text());
+  } else {
+    res.list_out = segment_list_path(o.out, o.list);
+    write_segment_list(res.list_out, list, label_paths);
   }
-  res.list_out = (fs::path(o.out) / (fs::path(o.list).stem().string() + ".csv")).string();
-  // Its robust labels are now epe's plain ids; the GT columns keep their encoding.
-  ListFormat format = list.format;
-  format.robust = {};
-  write_file_list(res.list_out, rows, format);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

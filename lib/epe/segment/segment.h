@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "epe/core/shard.h"
+
 namespace epe {
 
 class Progress;
@@ -55,6 +57,7 @@ struct SegmentOptions {
   std::string model;  // TorchScript model
   std::string out;    // output folder: labels/NNNNNN_<stem>.png and <list name>.csv
   SegmentProtocol protocol;
+  Shard shard;          // --shard I/N: label only these rows; OUT/shards/I-of-N.done marks the shard complete
   bool resume = false;  // keep label maps already in OUT/labels
   bool force = false;   // replace an existing OUT
   std::string command, options_ini;
@@ -64,10 +67,29 @@ struct SegmentOptions {
 struct SegmentResult {
   std::int64_t frames = 0, reused = 0;
   double seconds = 0;
-  std::string list_out, labels_dir;
+  std::string list_out, labels_dir;  // list_out: "" for a shard (epe merge segment writes it)
+  std::int64_t row_begin = 0, row_end = 0;
+  std::string shard_marker;       // a shard's OUT/shards/I-of-N.done
+  bool already_complete = false;  // a shard found its own complete marker and did nothing
 };
 
+//
+// With options.shard set, N jobs share one OUT folder: each labels its rows (label files are
+// named by the global row, so they never collide), checks or writes OUT/segment.ini (the same
+// record for every shard), and writes OUT/shards/I-of-N.done when finished instead of the list.
+// A shard whose marker is there with the same list, shard and record does nothing.
 SegmentResult segment_list(const SegmentOptions& options, Progress* progress = nullptr);
+
+// `epe merge segment`: checks the N shard markers (files, or OUT folders whose shards/*.done are
+// taken) are one list's shards made with one model and protocol into `out`, that every label
+// map exists, and writes OUT/<list name>.csv, equal to an unsharded run's list. UserError naming
+// the files otherwise; nothing is written then.
+struct SegmentMergeResult {
+  int shards = 0;
+  std::int64_t frames = 0;
+  std::string list_out;
+};
+SegmentMergeResult merge_segment_shards(const std::vector<std::string>& shards, const std::string& out, bool force);
 
 // `epe demo-segmenter`: a TorchScript model (a 1x1 convolution built in C++) that labels the
 // demo data by colour: logits_c = -|x - mu_c|^2 with mu_c the mean colour of universal class c
