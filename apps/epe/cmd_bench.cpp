@@ -79,10 +79,14 @@ int bench_match_command(const Args& args) {
   s.add("recall-sample", &o.recall_sample, "source crops on which recall@k is measured");
   bool no_exact = false;
   s.add("no-exact", &no_exact, "skip the exact rows (for very large N)");
+  std::string grid = "2x4";
+  s.add("grid", &grid, "source x target shards of the sharded row (e.g. 2x4)");
   s.add("work", &o.work, "folder for the stores (default: a temporary folder)");
   s.add("seed", &o.seed, "seed");
   if (!parse_command(s, c, args)) return 0;
   o.exact = !no_exact;
+  EPE_CHECK(std::sscanf(grid.c_str(), "%dx%d", &o.grid_src, &o.grid_dst) == 2, "option --grid: '", grid,
+            "' is not MxN (e.g. 2x4)");
   std::printf("bench match: %lld x %lld crops, d = 512, k = %d, %d clusters, %d threads\n", static_cast<long long>(o.n),
               static_cast<long long>(o.n), o.k, o.clusters, threads());
   std::fflush(stdout);
@@ -101,6 +105,12 @@ int bench_match_command(const Args& args) {
     if (row.name == "epe weights (approximate match)") approx_w = row.seconds;
   }
   std::printf("recall@%d of %s: %.4f\n", o.k, r.approx.c_str(), r.recall);
+  if (r.part_memory_bytes)
+    std::printf("sharded exact match: search memory per part %s vs %s unsharded (%.2fx less); merged store %s\n",
+                format_bytes(static_cast<double>(r.part_memory_bytes)).c_str(),
+                format_bytes(static_cast<double>(r.whole_memory_bytes)).c_str(),
+                static_cast<double>(r.whole_memory_bytes) / r.part_memory_bytes,
+                r.sharded_equal ? "equal to the unsharded exact store" : "DIFFERS from the unsharded exact store");
   if (ref_knn > 0) {
     std::printf("ratio reference find_knn / epe exact match:              %.2fx\n", ref_knn / exact);
     std::printf("ratio reference filter+weights / epe weights:            %.0fx\n", ref_fw / weights);

@@ -32,37 +32,44 @@ int run_match(const Args& args) {
   s.add("block", &o.block, "source crops per query block (memory: index + one block)").not_recorded();
   s.add("device", &o.device, "cpu | cuda | cuda:N (exact search on the GPU)").not_recorded();
   s.add("seed", &o.seed, "seed of the training sample");
+  std::string src_shard, dst_shard;
+  s.add("src-shard", &src_shard, "J/M: search only source shard J of M (contiguous crop rows); writes a part for "
+                                 "epe merge match; auto: from the Slurm array").not_recorded();
+  s.add("dst-shard", &dst_shard, "I/N: against target shard I of N only (needs --index exact); auto: from the "
+                                 "Slurm array").not_recorded();
   s.add("force", &o.force, "overwrite OUT").not_recorded();
   if (!parse_command(s, c, args)) return 0;
   record_options(s, &o.command, &o.options_ini);
+  EPE_CHECK(src_shard != "auto" || dst_shard != "auto", "options --src-shard, --dst-shard: only one can be auto (a "
+            "Slurm array has one task index; for a grid give both as J/M and I/N)");
+  o.src_shard = parse_shard(src_shard, "--src-shard");
+  o.dst_shard = parse_shard(dst_shard, "--dst-shard");
   o.check();
   Progress progress("match", 0, "crops");
   MatchResult r = compute_matches(o, &progress);
   progress.finish();
+  if (r.part) {
+    std::printf("match: %s part (source shard %s rows [%lld, %lld), target shard %s rows [%lld, %lld))%s\n",
+                r.already_complete ? "already complete:" : "wrote a", r.src_shard.active() ? r.src_shard.label().c_str() : "0/1",
+                static_cast<long long>(r.src_begin), static_cast<long long>(r.src_end),
+                r.dst_shard.active() ? r.dst_shard.label().c_str() : "0/1", static_cast<long long>(r.dst_begin),
+                static_cast<long long>(r.dst_end), r.already_complete ? ", nothing to do" : "");
+    if (!r.already_complete)
+      std::printf("  %s, in %s (search %s)\n  memory: search at most %s (target shard + one source block), process "
+                  "peak %s\n  part: %s (merge with epe merge match)\n",
+                  r.index.c_str(), format_duration(r.seconds).c_str(), format_duration(r.search_seconds).c_str(),
+                  format_bytes(static_cast<double>(r.memory_bound_bytes)).c_str(),
+                  format_bytes(static_cast<double>(r.peak_rss_bytes)).c_str(), o.out.c_str());
+    return 0;
+  }
   std::printf("match: %lld source x %lld target crops, k = %lld, %s, in %s (search %s)\n",
               static_cast<long long>(r.n_src), static_cast<long long>(r.n_dst), static_cast<long long>(r.k),
               r.index.c_str(), format_duration(r.seconds).c_str(), format_duration(r.search_seconds).c_str());
-  std::printf("  pairs kept (cosine >= %.3f): %lld of %lld\n", o.min_cosine, static_cast<long long>(r.pairs),
-              static_cast<long long>(r.n_src * r.k));
-  std::printf("  source crops with >= 1 match: %.1f %%   target crops used: %.1f %%\n", 100.0 * r.src_matched / r.n_src,
-              100.0 * r.dst_used / r.n_dst);
-  std::printf("  cosine of the k neighbours:\n");
-  std::int64_t peak = 1;
-  for (auto h : r.histogram) peak = std::max(peak, h);
-  for (int b = 0; b < 20; ++b) {
-    if (!r.histogram[b]) continue;
-    const double lo = -1.0 + 0.1 * b;
-    std::printf("    [%5.2f, %5.2f) %10lld %s%s\n", lo, lo + 0.1, static_cast<long long>(r.histogram[b]),
-                std::string(static_cast<size_t>(40.0 * r.histogram[b] / peak), '#').c_str(),
-                lo + 0.1 <= o.min_cosine + 1e-12 ? ""
-                : lo >= o.min_cosine - 1e-12     ? "  kept"
-                                                 : "  partly kept");
-  }
-  if (r.pairs == r.n_src * r.k && !o.center)
-    std::printf(
-        "  every neighbour passed the threshold: features may be nearly parallel (random VGG-16 weights?);\n"
-        "  --center spreads the similarities\n");
-  std::printf("  store: %s\n", o.out.c_str());
+  if (r.memory_bound_bytes)
+    std::printf("  memory: search at most %s, process peak %s\n",
+                format_bytes(static_cast<double>(r.memory_bound_bytes)).c_str(),
+                format_bytes(static_cast<double>(r.peak_rss_bytes)).c_str());
+  std::fputs(format_match_summary(r, o.out).c_str(), stdout);
   return 0;
 }
 

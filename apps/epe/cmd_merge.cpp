@@ -4,6 +4,7 @@
 #include "epe/core/error.h"
 #include "epe/core/progress.h"
 #include "epe/crops/crops.h"
+#include "epe/match/match.h"
 #include "epe/segment/segment.h"
 
 namespace epe::app {
@@ -16,17 +17,28 @@ int run_merge(const Args& args) {
   OptionSet s("epe merge KIND --out OUT SHARD [SHARD ...]",
               "Joins the outputs of a stage run with --shard I/N into the store one unsharded run writes.\n"
               "KIND: crops (the shard stores of epe crops) or segment (the shard markers DIR/shards/*.done of\n"
-              "epe segment, or DIR itself; OUT is DIR and the list DIR/<list>.csv is written). Every shard 0..N-1\n"
-              "of one list must be given once, "
-              "computed with the same options and weights; missing, duplicated or mismatched shards are errors\n"
-              "and nothing is written.");
-  s.add("kind", &kind, "what to merge: crops | segment").required().positional();
+              "epe segment, or DIR itself; OUT is DIR and the list DIR/<list>.csv is written) or match (the parts\n"
+              "of epe match --src-shard/--dst-shard: every cell of the source x target grid once; the global\n"
+              "top-k, equal to one unsharded --index exact run). Every shard 0..N-1 must be given once, computed\n"
+              "with the same options and weights; missing, duplicated or mismatched shards are errors and nothing\n"
+              "is written.");
+  s.add("kind", &kind, "what to merge: crops | segment | match").required().positional();
   s.add("shard", &shards, "shard stores (any order)").required().positional(-1);
   s.add("out,o", &out, "merged store to write").required();
   s.add("force", &force, "overwrite OUT");
   if (!parse_command(s, c, args)) return 0;
-  EPE_CHECK(kind == "crops" || kind == "segment", "epe merge: '", kind,
-            "' is not a kind of shard this epe merges (crops, segment)");
+  EPE_CHECK(kind == "crops" || kind == "segment" || kind == "match", "epe merge: '", kind,
+            "' is not a kind of shard this epe merges (crops, segment, match)");
+  if (kind == "match") {
+    Progress progress("merge", 0, "crops");
+    MatchResult r = merge_match_parts(shards, out, force, command_line(), &progress);
+    progress.finish();
+    std::printf("merge: %d parts, %lld source x %lld target crops, k = %lld, %s, in %s\n", r.parts,
+                static_cast<long long>(r.n_src), static_cast<long long>(r.n_dst), static_cast<long long>(r.k),
+                r.index.c_str(), format_duration(r.seconds).c_str());
+    std::fputs(format_match_summary(r, out).c_str(), stdout);
+    return 0;
+  }
   if (kind == "segment") {
     SegmentMergeResult r = merge_segment_shards(shards, out, force);
     std::printf("merge: %d shards, %lld frames labelled\n  list: %s\n", r.shards, static_cast<long long>(r.frames),

@@ -1,5 +1,6 @@
 // End-to-end tests of the `epe` binary: exit codes, messages, nothing written on failure.
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -218,6 +219,48 @@ TEST(Cli, ShardedCropsUnderASlurmArrayMergeIntoTheUnshardedStore) {
   ASSERT_EQ(epe("export " + (dir / "merged.h5") + " --out " + (dir / "b") + " --name x", &out), 0) << out;
   EXPECT_EQ(test::read_text(dir / "a/crop_x.npz"), test::read_text(dir / "b/crop_x.npz"));
   EXPECT_EQ(test::read_text(dir / "a/crop_x.csv"), test::read_text(dir / "b/crop_x.csv"));
+}
+
+TEST(Cli, ShardedMatchUnderASlurmArrayMergesIntoTheUnshardedStore) {
+  test::TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo";
+  ASSERT_EQ(epe("demo-data --out " + demo + " --images 3 --height 212 --width 230 --seed 4 --quiet", &out), 0) << out;
+  for (const char* set : {"synthetic", "real"})
+    ASSERT_EQ(epe(cat("crops --list ", demo, "/", set, ".csv --out ", dir / set, ".h5 --mode grid -q"), &out), 0)
+        << out;
+  const std::string match =
+      "match --src " + (dir / "synthetic.h5") + " --dst " + (dir / "real.h5") + " -k 4 --center --min-cosine -1 --out ";
+  ASSERT_EQ(epe(match + (dir / "whole.h5"), &out), 0) << out;
+  // A 2 x 3 grid: the target shard from a Slurm array (--array=0-2), the source shard given.
+  std::string parts;
+  for (int task = 0; task < 3; ++task)
+    for (int j = 0; j < 2; ++j) {
+      const std::string env = cat("SLURM_ARRAY_TASK_ID=", task, " SLURM_ARRAY_TASK_COUNT=3 ");
+      const std::string part = dir / cat("part-", j, "-", task, ".h5");
+      const std::string cmd = env + EPE_BINARY + " " + match + part + cat(" --src-shard ", j, "/2 --dst-shard auto");
+      ASSERT_EQ(test::run_command(cmd, &out), 0) << out;
+      EXPECT_TRUE(has(out, cat("source shard ", j, "/2 rows [", j * 9, ", ", (j + 1) * 9, "), target shard ", task,
+                               "/3 rows [", task * 6, ", ", (task + 1) * 6, ")")))
+          << out;
+      EXPECT_TRUE(has(out, "memory: search at most")) << out;
+      ASSERT_EQ(test::run_command(cmd, &out), 0) << out;  // resubmitted: nothing to do
+      EXPECT_TRUE(has(out, "already complete")) << out;
+      parts += " " + part;
+    }
+  EXPECT_EQ(epe(match + (dir / "x.h5") + " --src-shard auto --dst-shard auto", &out), 1);
+  EXPECT_TRUE(has(out, "only one can be auto")) << out;
+  EXPECT_EQ(epe("merge match --out " + (dir / "merged.h5") + " " + (dir / "part-0-0.h5"), &out), 1);
+  EXPECT_TRUE(has(out, "missing") && has(out, "1/2 x 2/3")) << out;
+  EXPECT_FALSE(fs::exists(dir / "merged.h5"));
+  ASSERT_EQ(epe("merge match --out " + (dir / "merged.h5") + parts, &out), 0) << out;
+  EXPECT_TRUE(has(out, "merge: 6 parts, 18 source x 18 target crops, k = 4")) << out;
+  // The kept pairs equal the unsharded run's (the export lists them with their boxes).
+  ASSERT_EQ(epe("export " + (dir / "whole.h5") + " --out " + (dir / "a") + " --name x", &out), 0) << out;
+  ASSERT_EQ(epe("export " + (dir / "merged.h5") + " --out " + (dir / "b") + " --name x", &out), 0) << out;
+  const std::string csv = test::read_text(dir / "a/matched_crops_x.csv");
+  EXPECT_EQ(csv, test::read_text(dir / "b/matched_crops_x.csv"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 18 * 4);  // header + every pair kept
 }
 
 }  // namespace epe

@@ -28,6 +28,7 @@ void MatchBenchOptions::check() const {
   EPE_CHECK(clusters >= 0, "option --clusters: >= 0 (0 = uniform random)");
   EPE_CHECK(nprobe >= 1, "option --nprobe: >= 1");
   EPE_CHECK(recall_sample >= 1, "option --recall-sample: >= 1");
+  EPE_CHECK(grid_src >= 1 && grid_dst >= 1, "option --grid: both sides >= 1 (e.g. 2x4)");
 }
 
 namespace {
@@ -133,6 +134,34 @@ MatchBenchResult bench_match(const MatchBenchOptions& o) {
     WeightsResult wr;
     quiet([&] { wr = compute_weights({m.out, "", false}); });
     res.rows.push_back({"epe weights", wr.seconds, wr.pairs, peak_rss_bytes(), ""});
+    {  // The same exact match as a grid of parts (one after the other here; one job each on a cluster).
+      std::vector<std::string> parts;
+      double seconds = 0;
+      for (int j = 0; j < o.grid_src; ++j)
+        for (int i = 0; i < o.grid_dst; ++i) {
+          MatchOptions p = match_options(cat("part-", j, "-", i, ".h5"));
+          if (o.grid_src > 1) p.src_shard = Shard{j, o.grid_src};
+          if (o.grid_dst > 1) p.dst_shard = Shard{i, o.grid_dst};
+          if (!p.sharded()) p.dst_shard = Shard{0, 1};  // a 1 x 1 grid is still a part
+          MatchResult pr;
+          quiet([&] { pr = compute_matches(p); });
+          seconds += pr.seconds;
+          res.part_memory_bytes = std::max(res.part_memory_bytes, pr.memory_bound_bytes);
+          parts.push_back(p.out);
+        }
+      const std::string merged = (work / "merged.h5").string();
+      MatchResult gr;
+      quiet([&] { gr = merge_match_parts(parts, merged, true, "epe bench match"); });
+      res.whole_memory_bytes = mr.memory_bound_bytes;
+      const MatchStore a = MatchStore::open(m.out), b = MatchStore::open(merged);
+      res.sharded_equal = a.knn_index() == b.knn_index() && a.knn_cosine() == b.knn_cosine() &&
+                          a.pair_src == b.pair_src && a.pair_dst == b.pair_dst;
+      res.rows.push_back({cat("epe match, ", o.grid_src, " x ", o.grid_dst, " parts + merge"), seconds + gr.seconds,
+                          gr.pairs, 0,
+                          cat("merge ", format_duration(gr.seconds), "; ", res.sharded_equal ? "equal" : "NOT EQUAL",
+                              " to the exact store")});
+      for (const std::string& p : parts) fs::remove(p);
+    }
     const double ref_fw = mr.pairs / o.filter_rate + mr.pairs / o.weights_rate;
     res.rows.push_back({"reference filter.py + compute_weights.py", ref_fw, mr.pairs, 0,
                         cat("at ", o.filter_rate, " + ", o.weights_rate, " pairs/s (BASELINES.md)")});

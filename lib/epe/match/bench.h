@@ -10,6 +10,9 @@
 //                        (features read from the stores, kNN arrays written to an .npz)
 //   exact match          epe match --index exact (read, normalise, search, filter, write)
 //   weights              epe weights on the exact match
+//   sharded match        the exact match as a grid of grid_src x grid_dst parts run one after the
+//                        other (epe match --src-shard/--dst-shard), then epe merge match; the
+//                        merged store is compared with the exact one (equal lists and cosines)
 //   approximate match    epe match --index ivf (or SPEC) --nprobe P; recall@k against exact on a sample
 // The reference's filter.py and compute_weights.py are per-pair Python loops; their cost is
 // taken from the rates measured on this machine (BASELINES.md: ~3K and ~2.4K pairs/s).
@@ -27,7 +30,8 @@ struct MatchBenchOptions {
   std::string approx = "";  // --index of the approximate row; empty = ivf (4 sqrt(N) lists)
   int nprobe = 16;
   std::int64_t recall_sample = 2000;
-  bool exact = true;  // run the exact rows (reference find_knn, exact match, weights)
+  bool exact = true;  // run the exact rows (reference find_knn, exact match, weights, sharded)
+  int grid_src = 2, grid_dst = 4;  // the sharded row's grid (source x target shards)
   std::string work;   // folder for stores; empty = temporary, removed after
   std::uint64_t seed = 0;
   double filter_rate = 3000;   // reference filter.py pairs/s (BASELINES.md)
@@ -46,6 +50,10 @@ struct MatchBenchRow {
 struct MatchBenchResult {
   std::vector<MatchBenchRow> rows;
   double recall = -1;  // recall@k of the approximate index (-1: not measured)
+  // The sharded row: the largest part's search memory bound, the unsharded run's, and whether
+  // the merged store's lists equal the unsharded exact store's (bit for bit).
+  std::int64_t part_memory_bytes = 0, whole_memory_bytes = 0;
+  bool sharded_equal = false;
   std::string approx;
 };
 

@@ -43,17 +43,124 @@ KnnBlock KnnBlock::empty(std::int64_t n, std::int64_t k) {
 
 namespace {
 
+// Exact top-k from matrix-product scores. A GEMM's float sum for one pair can differ in its last
+// bits with the shape of the product (tiles, blocks, shards, CPU or GPU), which would reorder
+// near-ties. So each query keeps every candidate within `slack` of its k-th best GEMM score
+// (slack = twice the largest rounding error a d-term float sum can make, with a margin), and the
+// final lists rank the candidates by a fixed-order double dot product rounded to float, then by
+// the smaller index. The result depends on the vectors alone, never on how the scan was cut.
+class Candidates {
+ public:
+  Candidates(const float* queries, std::int64_t n, int k, int d, float target_norm)
+      : queries_(queries), n_(n), k_(k), d_(d), cap_(2 * k + 64), rows_(n), thr_(n, -std::numeric_limits<float>::infinity()),
+        slack_(n) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      double ss = 0;
+      for (int j = 0; j < d; ++j) ss += static_cast<double>(queries[i * d + j]) * queries[i * d + j];
+      slack_[i] = static_cast<float>(4.0 * d * std::ldexp(1.0, -24) * std::sqrt(ss) * target_norm + 1e-30);
+    }
+  }
+  float threshold(std::int64_t r) const { return thr_[r]; }
+  float slack(std::int64_t r) const { return slack_[r]; }
+  // One query's rows are offered from one thread at a time.
+  void offer(std::int64_t r, float score, std::int64_t index) {
+    if (score < thr_[r]) return;
+    auto& c = rows_[r];
+    c.emplace_back(score, index);
+    if (static_cast<int>(c.size()) >= cap_) prune(r);
+  }
+  // The final lists; `target(id)` gives target id's vector.
+  template <class Target>
+  KnnBlock finish(const Target& target) {
+    KnnBlock out = KnnBlock::empty(n_, k_);
+    at::parallel_for(0, n_, 16, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t r = b; r < e; ++r) {
+        prune(r);
+        auto& c = rows_[r];
+        const float* q = queries_ + r * d_;
+        for (auto& [score, id] : c) {
+          const float* t = target(id);
+          double x = 0;
+          for (int j = 0; j < d_; ++j) x += static_cast<double>(q[j]) * t[j];
+          score = static_cast<float>(x);
+        }
+        std::sort(c.begin(), c.end(), [](const auto& a, const auto& b) {
+          return a.first > b.first || (a.first == b.first && a.second < b.second);
+        });
+        for (int j = 0; j < k_ && j < static_cast<int>(c.size()); ++j) {
+          out.score[r * k_ + j] = c[j].first;
+          out.index[r * k_ + j] = c[j].second;
+        }
+        std::vector<std::pair<float, std::int64_t>>().swap(c);
+      }
+    });
+    return out;
+  }
+
+ private:
+  // Keeps the candidates within slack of the k-th best GEMM score.
+  void prune(std::int64_t r) {
+    auto& c = rows_[r];
+    if (static_cast<int>(c.size()) < k_) return;
+    std::nth_element(c.begin(), c.begin() + (k_ - 1), c.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    thr_[r] = std::max(thr_[r], c[k_ - 1].first - slack_[r]);
+    const float t = thr_[r];
+    c.erase(std::remove_if(c.begin(), c.end(), [t](const auto& a) { return a.first < t; }), c.end());
+  }
+
+  const float* queries_;
+  std::int64_t n_;
+  int k_, d_, cap_;
+  std::vector<std::vector<std::pair<float, std::int64_t>>> rows_;
+  std::vector<float> thr_, slack_;
+};
+
+float max_norm(const float* v, std::int64_t n, int d) {
+  double m = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    double ss = 0;
+    for (int j = 0; j < d; ++j) ss += static_cast<double>(v[i * d + j]) * v[i * d + j];
+    m = std::max(m, ss);
+  }
+  return static_cast<float>(std::sqrt(m));
+}
+
+// Offers a GPU score tile [n, w] (targets t0..t0+w) to the candidates: each row's entries
+// within slack of the tile's k-th best, found by a descending sort.
+void offer_gpu_tile(const at::Tensor& s, std::int64_t t0, int k, Candidates& c) {
+  const std::int64_t n = s.size(0), w = s.size(1);
+  auto [v, i] = at::sort(s, /*stable=*/true, /*dim=*/1, /*descending=*/true);
+  std::int64_t take = w;
+  if (w > k) {
+    std::vector<float> sl(n);
+    for (std::int64_t r = 0; r < n; ++r) sl[r] = c.slack(r);
+    at::Tensor slack = torch::from_blob(sl.data(), {n, 1}, torch::kFloat).to(s.device());
+    at::Tensor keep = v >= (v.slice(1, k - 1, k) - slack);
+    take = keep.sum(1).max().item<std::int64_t>();
+  }
+  v = v.slice(1, 0, take).cpu().contiguous();
+  i = i.slice(1, 0, take).cpu().contiguous();
+  const float* vp = v.data_ptr<float>();
+  const std::int64_t* ip = i.data_ptr<std::int64_t>();
+  for (std::int64_t r = 0; r < n; ++r)
+    for (std::int64_t j = 0; j < take; ++j) c.offer(r, vp[r * take + j], t0 + ip[r * take + j]);
+}
+
 class ExactKnn : public KnnIndex {
  public:
-  ExactKnn(const std::vector<float>& targets, std::int64_t n, int d, const std::string& device)
-      : n_(n), d_(d), device_(nn::parse_device(device)) {
-    targets_ = torch::from_blob(const_cast<float*>(targets.data()), {n, d}, torch::kFloat).to(device_).clone();
+  ExactKnn(std::vector<float> targets, std::int64_t n, int d, const std::string& device)
+      : n_(n), d_(d), device_(nn::parse_device(device)), storage_(std::move(targets)) {
+    // The host copy is kept for the final rescoring; on the CPU the tensor views it.
+    targets_ = torch::from_blob(storage_.data(), {n, d}, torch::kFloat);
+    if (device_.is_cuda()) targets_ = targets_.to(device_);
+    norm_ = max_norm(storage_.data(), n, d);
   }
 
   KnnBlock search(const float* queries, std::int64_t n, int k) override {
     EPE_ASSERT(k >= 1 && k <= n_, "ExactKnn: k = ", k, " with ", n_, " targets");
     c10::InferenceMode guard;
-    KnnBlock out = KnnBlock::empty(n, k);
+    Candidates cand(queries, n, k, d_, norm_);
     at::Tensor q = torch::from_blob(const_cast<float*>(queries), {n, d_}, torch::kFloat).to(device_);
     // Tiles of about 64 MiB of scores.
     const std::int64_t tile = std::max<std::int64_t>(256, (16 << 20) / std::max<std::int64_t>(1, n));
@@ -61,29 +168,28 @@ class ExactKnn : public KnnIndex {
       const std::int64_t t1 = std::min(n_, t0 + tile);
       at::Tensor s = torch::mm(q, targets_.slice(0, t0, t1).t());  // [n, t1 - t0]
       if (device_.is_cuda()) {
-        // GPU: the tile's k best by a stable descending sort (equal scores keep index order, which
-        // topk does not promise), then merged on the CPU like a CPU tile.
-        const int kk = static_cast<int>(std::min<std::int64_t>(k, t1 - t0));
-        auto [v, i] = at::sort(s, /*stable=*/true, /*dim=*/1, /*descending=*/true);
-        v = v.slice(1, 0, kk).cpu().contiguous();
-        i = i.slice(1, 0, kk).cpu().contiguous();
-        merge_sparse(v.data_ptr<float>(), i.data_ptr<int64_t>(), n, kk, t0, k, out);
-      } else {
-        s = s.contiguous();
-        merge_dense(s.data_ptr<float>(), n, t1 - t0, t0, k, out);
+        offer_gpu_tile(s, t0, k, cand);
+        continue;
       }
+      s = s.contiguous();
+      const float* sp = s.data_ptr<float>();
+      const std::int64_t w = t1 - t0;
+      at::parallel_for(0, n, 16, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t r = b; r < e; ++r) {
+          const float* row = sp + r * w;
+          for (std::int64_t j = 0; j < w; ++j)
+            if (row[j] >= cand.threshold(r)) cand.offer(r, row[j], t0 + j);
+        }
+      });
     }
-    return out;
+    return cand.finish([&](std::int64_t id) { return storage_.data() + id * d_; });
   }
 
   std::string describe() const override { return cat("exact (", device_.str(), ")"); }
 
- private:
   static bool better(float s, std::int64_t idx, float s2, std::int64_t idx2) {
     return s > s2 || (s == s2 && idx2 >= 0 && idx < idx2);
   }
-
- public:
   // Inserts (score, index) into a row's sorted top-k when it beats the worst entry; equal
   // scores are ordered by index, so the result does not depend on the visiting order.
   static void insert(float s, std::int64_t idx, float* sc, std::int64_t* ix, int k) {
@@ -99,32 +205,12 @@ class ExactKnn : public KnnIndex {
   }
 
  private:
-  static void merge_dense(const float* s, std::int64_t n, std::int64_t w, std::int64_t offset, int k, KnnBlock& out) {
-    at::parallel_for(0, n, 16, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t r = b; r < e; ++r) {
-        float* sc = out.score.data() + r * k;
-        std::int64_t* ix = out.index.data() + r * k;
-        const float* row = s + r * w;
-        for (std::int64_t j = 0; j < w; ++j)
-          if (row[j] > sc[k - 1]) insert(row[j], offset + j, sc, ix, k);
-      }
-    });
-  }
-  static void merge_sparse(const float* v, const int64_t* i, std::int64_t n, int kk, std::int64_t offset, int k,
-                           KnnBlock& out) {
-    for (std::int64_t r = 0; r < n; ++r) {
-      // topk's order among equal scores is unspecified: visit this tile's candidates by index.
-      std::vector<std::pair<std::int64_t, float>> c;
-      for (int j = 0; j < kk; ++j) c.emplace_back(i[r * kk + j], v[r * kk + j]);
-      std::sort(c.begin(), c.end());
-      for (auto& [idx, s] : c) insert(s, offset + idx, out.score.data() + r * k, out.index.data() + r * k, k);
-    }
-  }
-
   std::int64_t n_;
   int d_;
   c10::Device device_;
+  std::vector<float> storage_;
   at::Tensor targets_;
+  float norm_ = 0;
 };
 
 class FaissKnn : public KnnIndex {
@@ -247,12 +333,16 @@ class IvfKnn : public KnnIndex {
       ids_[pos] = i;
       std::copy_n(targets.data() + i * d, d, g + pos * d);
     }
+    pos_of_id_.resize(n);
+    for (std::int64_t pos = 0; pos < n; ++pos) pos_of_id_[ids_[pos]] = pos;
+    norm_ = max_norm(targets.data(), n, d);
+    grouped_host_ = grouped;  // for the final rescoring (the same tensor on the CPU)
     grouped_ = grouped.to(device_);
   }
 
   KnnBlock search(const float* queries, std::int64_t n, int k) override {
     c10::InferenceMode guard;
-    KnnBlock out = KnnBlock::empty(n, k);
+    Candidates cand(queries, n, k, d_, norm_);
     std::vector<faiss::Index::idx_t> probe(n * nprobe_);
     std::vector<float> pd(n * nprobe_);
     quantizer_.search(n, queries, nprobe_, pd.data(), probe.data());
@@ -274,16 +364,16 @@ class IvfKnn : public KnnIndex {
       const std::int64_t w = t1 - t0;
       at::parallel_for(q0, q1, 64, [&](std::int64_t b, std::int64_t e) {
         for (std::int64_t r = b; r < e; ++r) {
+          // A query probes a list once, so no two threads touch one query here.
           const std::int64_t query = qid[r];
-          float* sc = out.score.data() + query * k;
-          std::int64_t* ix = out.index.data() + query * k;
           const float* row = sp + (r - q0) * w;
           for (std::int64_t j = 0; j < w; ++j)
-            if (row[j] >= sc[k - 1]) ExactKnn::insert(row[j], ids_[t0 + j], sc, ix, k);
+            if (row[j] >= cand.threshold(query)) cand.offer(query, row[j], ids_[t0 + j]);
         }
       });
     }
-    return out;
+    const float* g = grouped_host_.data_ptr<float>();
+    return cand.finish([&](std::int64_t id) { return g + pos_of_id_[id] * d_; });
   }
 
   std::string describe() const override {
@@ -295,9 +385,10 @@ class IvfKnn : public KnnIndex {
   int d_, nlist_ = 0, nprobe_;
   c10::Device device_;
   faiss::IndexFlatIP quantizer_;
-  std::vector<std::int64_t> offsets_, ids_;
-  at::Tensor grouped_;
+  std::vector<std::int64_t> offsets_, ids_, pos_of_id_;
+  at::Tensor grouped_, grouped_host_;
   std::int64_t trained_on_ = 0;
+  float norm_ = 0;
 };
 
 }  // namespace
@@ -309,6 +400,15 @@ std::unique_ptr<KnnIndex> make_ivf_knn(const std::vector<float>& targets, std::i
 std::unique_ptr<KnnIndex> make_exact_knn(const std::vector<float>& targets, std::int64_t n, int d,
                                          const std::string& device) {
   return std::make_unique<ExactKnn>(targets, n, d, device);
+}
+
+std::unique_ptr<KnnIndex> make_exact_knn(std::vector<float>&& targets, std::int64_t n, int d,
+                                         const std::string& device) {
+  return std::make_unique<ExactKnn>(std::move(targets), n, d, device);
+}
+
+void knn_insert(float score, std::int64_t index, float* sc, std::int64_t* ix, int k) {
+  ExactKnn::insert(score, index, sc, ix, k);
 }
 
 std::unique_ptr<KnnIndex> make_faiss_knn(const std::vector<float>& targets, std::int64_t n, int d,

@@ -3,10 +3,14 @@
 //
 // ExactKnn is the default backend: the target matrix stays in memory and each block of queries
 // is scored tile by tile with one matrix product (BLAS on the CPU, cuBLAS with --device cuda),
-// keeping the k best per query. Ties are broken by the smaller target index, so results are
-// deterministic and equal to a brute-force scan. FaissKnn wraps any FAISS index-factory string
+// keeping every candidate near the k best per query. The candidates are then rescored by a
+// fixed-order double dot product (rounded to float) and ranked by that score, ties by the smaller
+// target index: the lists depend on the vectors alone, not on tile or block shapes, shards or
+// the device (a GEMM's float sums differ in their last bits between those), so they equal a
+// brute-force scan and a sharded search merges into exactly the unsharded one. FaissKnn wraps any FAISS index-factory string
 // (IVF, HNSW, PQ, ...) with inner-product metric. IvfKnn is an inverted-file index scanned with
-// matrix products, for large sets on CPUs where FAISS's scanner is slow.
+// matrix products, for large sets on CPUs where FAISS's scanner is slow; it rescores its
+// candidates like the exact search (so probing every list gives the exact lists).
 
 #include <cstdint>
 #include <memory>
@@ -38,6 +42,15 @@ class KnnIndex {
 // targets: [n, d] row-major, copied. device: "cpu" | "cuda[:i]".
 std::unique_ptr<KnnIndex> make_exact_knn(const std::vector<float>& targets, std::int64_t n, int d,
                                          const std::string& device);
+// The same, taking the targets over (no copy on the CPU, so memory is the targets once).
+std::unique_ptr<KnnIndex> make_exact_knn(std::vector<float>&& targets, std::int64_t n, int d,
+                                         const std::string& device);
+
+// The exact search's order: (score, index) beats (score2, index2) when score > score2, or the
+// scores are equal and index < index2 (index2 = -1 marks an empty slot). Inserts the pair into
+// one query's lists sc[k], ix[k] (best first) when it beats the worst entry. The result does
+// not depend on the order pairs are visited in, which makes tiles, shards and merges exact.
+void knn_insert(float score, std::int64_t index, float* sc, std::int64_t* ix, int k);
 
 struct FaissParams {
   std::string spec;             // index-factory string, e.g. "IVF4096,Flat", "HNSW32", "IVF1024,PQ64"
