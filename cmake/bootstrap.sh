@@ -14,6 +14,7 @@ EPE_APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas0-pthread  # without it LibTorch and FAISS use the reference BLAS (~10x slower)
   jupyter-nbconvert python3-ipykernel python3-h5py python3-matplotlib  # notebooks/ (executed by the tests)
+  slurm-wlm munge  # the Slurm pipeline test starts a private single-node cluster (tests/slurm/cluster.sh)
 )
 
 epe_missing_packages() {
