@@ -88,6 +88,11 @@ int run_train(const Args& args) {
   s.add("precision", &o.precision, "float32 | bfloat16 | float16 (autocast, CUDA only)");
   s.add("seed", &o.seed, "seed of initialisation and sampling");
   s.add("resume", &o.resume, "continue RUN from its latest checkpoint").not_recorded();
+  s.add("distributed", &o.distributed,
+        "data-parallel over c10d (Gloo): rank and world from RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT or srun's "
+        "SLURM_PROCID/SLURM_NTASKS/SLURM_NODELIST; each rank draws --batch crops per step")
+      .not_recorded();
+  s.add("dist-timeout", &o.dist_timeout, "--distributed: seconds to wait for the other ranks").not_recorded();
   s.add("dry-run", &o.dry_run, "build everything, print parameter counts and the data summary, exit").not_recorded();
   s.add("force", &o.force, "start over in an existing RUN folder").not_recorded();
   if (!parse_command(s, c, args)) return 0;
@@ -113,6 +118,11 @@ int run_train(const Args& args) {
   if (label_classes) o.discriminator.num_classes = label_classes;
   EPE_CHECK(!o.out.empty() || o.dry_run, "option --out is required");
   TrainResult r = train(o, print_line);
+  if (r.rank != 0) {  // rank 0 reports the run
+    std::printf("train: rank %d of %d: steps %lld..%lld, parameters sha256 %s\n", r.rank, r.world,
+                static_cast<long long>(r.first_step), static_cast<long long>(r.last_step), r.parameters_sha256.c_str());
+    return 0;
+  }
   std::printf("generator: %lld parameters\ndiscriminator: %lld parameters (VGG-16 frozen, not counted)\ndata: %s\n",
               static_cast<long long>(r.generator_parameters), static_cast<long long>(r.discriminator_parameters),
               r.data_summary.c_str());
@@ -126,6 +136,8 @@ int run_train(const Args& args) {
               static_cast<long long>(r.rollbacks));
   std::printf("  run: %s (log.csv, samples/, checkpoints/)\n  last checkpoint: %s\n", o.out.c_str(),
               r.last_checkpoint.c_str());
+  if (!r.distributed.empty())
+    std::printf("  distributed: %s; rank 0 parameters sha256 %s\n", r.distributed.c_str(), r.parameters_sha256.c_str());
   return 0;
 }
 

@@ -28,6 +28,7 @@ SEGMENT_SHARDS=${SEGMENT_SHARDS:-2}
 CROPS_SHARDS=${CROPS_SHARDS:-2}
 MATCH_SRC_SHARDS=${MATCH_SRC_SHARDS:-2}
 MATCH_DST_SHARDS=${MATCH_DST_SHARDS:-2}
+TRAIN_TASKS=${TRAIN_TASKS:-1}   # > 1: data-parallel training, srun of epe train --distributed (c10d Gloo)
 
 # sbatch options per step (resources), and for every job (partition, account, ...).
 SBATCH_ALL=${SBATCH_ALL:-""}

@@ -20,7 +20,7 @@ CONFIG=${1:?usage: pipelines/slurm/submit.sh CONFIG.sh}
 source "$CONFIG"
 command -v sbatch >/dev/null || { echo "submit.sh: sbatch not found (is this a Slurm login node?)" >&2; exit 1; }
 [ -x "$EPE" ] || { echo "submit.sh: EPE='$EPE' is not an executable (build epe, or set EPE in $CONFIG)" >&2; exit 1; }
-for v in SEGMENT_SHARDS CROPS_SHARDS MATCH_SRC_SHARDS MATCH_DST_SHARDS; do
+for v in SEGMENT_SHARDS CROPS_SHARDS MATCH_SRC_SHARDS MATCH_DST_SHARDS TRAIN_TASKS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "submit.sh: $v = '${!v}' in $CONFIG: expected a count >= 1" >&2; exit 1; }
 done
 for s in $STAGES; do
@@ -107,8 +107,11 @@ if has weights; then
 fi
 
 if has train; then
-  submit train "$segment_done:$weights_done" "$TRAIN_SBATCH" "" \
-    "$E train --config $(q "$TRAIN_INI") --synthetic $(q "${TRAIN_LIST[synthetic]}") --real $(q "${TRAIN_LIST[real]}") --matches $(q "$OUT/match/match.h5") --out $(q "$OUT/train") $VGG_ARG $TRAIN_ARGS" >/dev/null
+  # One task, or TRAIN_TASKS ranks started by srun that meet over c10d (SLURM_PROCID, SLURM_NTASKS).
+  launch="" dist=""
+  if [ "$TRAIN_TASKS" -gt 1 ]; then launch="srun" dist="--distributed"; fi
+  submit train "$segment_done:$weights_done" "--ntasks=$TRAIN_TASKS $TRAIN_SBATCH" "" \
+    "$launch $E train $dist --config $(q "$TRAIN_INI") --synthetic $(q "${TRAIN_LIST[synthetic]}") --real $(q "${TRAIN_LIST[real]}") --matches $(q "$OUT/match/match.h5") --out $(q "$OUT/train") $VGG_ARG $TRAIN_ARGS" >/dev/null
 fi
 
 echo "submit.sh: $(wc -l <"$JOBS") jobs submitted (steps: $STAGES):"

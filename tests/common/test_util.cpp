@@ -3,6 +3,9 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +55,19 @@ double json_number(const std::string& json, const std::string& section, const st
     return std::nan("");
   }
   return std::strtod(json.c_str() + p + k.size(), nullptr);
+}
+
+int free_tcp_port() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_GE(s, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t n = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
+  close(s);
+  return ntohs(a.sin_port);
 }
 
 }  // namespace epe::test

@@ -58,6 +58,8 @@ std::string user_error_message(F&& f) {
 
 // Runs a shell command; returns its exit status and captures stdout+stderr.
 int run_command(const std::string& cmd, std::string* output = nullptr);
+// A TCP port on 127.0.0.1 that was free a moment ago (the kernel's choice), for rendezvous tests.
+int free_tcp_port();
 
 #ifdef EPE_BINARY
 // Runs the epe binary under test with `args`.

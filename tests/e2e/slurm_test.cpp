@@ -1,6 +1,7 @@
 // The Slurm pipeline on a real (private, single-node) Slurm cluster: tests/slurm/cluster.sh
 // starts munged, slurmctld and slurmd; pipelines/slurm/submit.sh submits sharded crops, the
-// match grid and the merges as array jobs; the result must equal the single-process run.
+// match grid and the merges as array jobs (the result must equal the single-process run), then
+// weights and a two-rank distributed training started by srun.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -49,12 +50,14 @@ TEST(Slurm, ShardedCropsAndMatchGridAsArrayJobsEqualTheSingleProcessRun) {
   const std::string root = EPE_SOURCE_DIR;
   test::write_text(dir / "config.sh", "source " + root + "/pipelines/slurm/config.sh\n"
                                       "EPE=" EPE_BINARY "\nOUT=" + run + "\nSYNTHETIC=" + data + "/synthetic.csv\n"
-                                      "REAL=" + data + "/real.csv\nSTAGES=\"crops match\"\n"
+                                      "REAL=" + data + "/real.csv\nSTAGES=\"crops match weights train\"\n"
                                       "CROPS_SHARDS=3\nMATCH_SRC_SHARDS=2\nMATCH_DST_SHARDS=3\n"
-                                      "MATCH_ARGS=\"--min-cosine 0.3\"\n");
+                                      "MATCH_ARGS=\"--min-cosine 0.3\"\n"
+                                      "TRAIN_TASKS=2\nTRAIN_SBATCH=\"--cpus-per-task=1\"\n"
+                                      "TRAIN_ARGS=\"--steps 4 --dist-timeout 60\"\n");
   ASSERT_EQ(test::run_command(cluster.env + "bash " + root + "/pipelines/slurm/submit.sh " + (dir / "config.sh"), &out), 0)
       << out;
-  EXPECT_TRUE(has(out, "6 jobs submitted")) << out;
+  EXPECT_TRUE(has(out, "8 jobs submitted")) << out;
   // Wait (bounded) until the queue is empty.
   const auto t0 = std::chrono::steady_clock::now();
   for (;;) {
@@ -64,16 +67,18 @@ TEST(Slurm, ShardedCropsAndMatchGridAsArrayJobsEqualTheSingleProcessRun) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   std::istringstream jobs(test::read_text(run + "/logs/jobs.txt"));
-  std::string step, id;
+  std::string step, id, merge_id, train_id;
   int n = 0;
   while (jobs >> step >> id) {
+    if (step == "match-merge") merge_id = id;
+    if (step == "train") train_id = id;
     ASSERT_EQ(test::run_command(cluster.env + "scontrol show job " + id, &out), 0) << out;
     EXPECT_FALSE(has(out, "JobState=") && !has(out, "JobState=COMPLETED")) << step << ":\n" << out;
     for (std::size_t p = out.find("JobState="); p != std::string::npos; p = out.find("JobState=", p + 1))
       EXPECT_EQ(out.substr(p, 18), "JobState=COMPLETED") << step << " (logs in " << run << "/logs)";
     ++n;
   }
-  EXPECT_EQ(n, 6);
+  EXPECT_EQ(n, 8);
   // The same steps in one process.
   fs::create_directories(one);
   for (const char* set : {"synthetic", "real"})
@@ -101,7 +106,15 @@ TEST(Slurm, ShardedCropsAndMatchGridAsArrayJobsEqualTheSingleProcessRun) {
   EXPECT_EQ(pairs, test::read_text(dir / "b/matched_crops_m.csv"));
   EXPECT_GT(std::count(pairs.begin(), pairs.end(), '\n'), 10);
   // Per-task logs.
-  EXPECT_TRUE(has(test::read_text(run + "/logs/match-merge-" + id + ".log"), "merge: 6 parts")) << id;
+  EXPECT_TRUE(has(test::read_text(run + "/logs/match-merge-" + merge_id + ".log"), "merge: 6 parts")) << merge_id;
+  // Training ran as two ranks started by srun, met over c10d and ended with the same parameters.
+  const std::string train = test::read_text(run + "/logs/train-" + train_id + ".log");
+  const std::string marker = "rank 0 parameters sha256 ";
+  const std::size_t p = train.find(marker);
+  ASSERT_NE(p, std::string::npos) << train;
+  EXPECT_TRUE(has(train, "gloo, 2 ranks") && has(train, "(SLURM_PROCID/SLURM_NTASKS)")) << train;
+  EXPECT_TRUE(has(train, "rank 1 of 2: steps 0..4, parameters sha256 " + train.substr(p + marker.size(), 64))) << train;
+  EXPECT_TRUE(fs::exists(run + "/train/checkpoints/step_0000004.pt"));
 }
 
 }  // namespace

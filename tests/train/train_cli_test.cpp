@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <opencv2/core.hpp>
+#include <thread>
 
 #include "epe/io/file_list.h"
 #include "epe/io/gbuffers.h"
@@ -17,6 +20,107 @@ namespace fs = std::filesystem;
 namespace epe::test {
 namespace {
 
+
+// Two ranks of `epe train --distributed` on this machine (the rendezvous torchrun would set).
+struct Ranks {
+  std::string dir, port = std::to_string(free_tcp_port());
+  std::string env(int rank) const {
+    return cat("RANK=", rank, " WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=", port, " ");
+  }
+  // Starts rank `rank` in the background: its output in DIR/rank<r>.txt, its exit code in .rc, the
+  // pid of epe itself in .pid (the subshell's own output goes nowhere, so run_command does not wait).
+  void start(int rank, const std::string& args) const {
+    const std::string base = cat(dir, "/rank", rank);
+    ASSERT_EQ(run_command(cat("(", env(rank), EPE_BINARY, " ", args, " > ", base, ".txt 2>&1 & echo $! > ", base,
+                              ".pid; wait $!; echo $? > ", base, ".rc.tmp; mv ", base, ".rc.tmp ", base,
+                              ".rc) < /dev/null > /dev/null 2>&1 &")),
+              0);
+  }
+  // Waits (at most `seconds`) for rank `rank` to exit; its exit code, or -1 on timeout.
+  int wait(int rank, int seconds) const {
+    const std::string rc = cat(dir, "/rank", rank, ".rc");
+    for (int i = 0; i < seconds * 10 && !fs::exists(rc); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return fs::exists(rc) ? std::stoi(read_text(rc)) : -1;
+  }
+  std::string output(int rank) const { return read_text(cat(dir, "/rank", rank, ".txt")); }
+};
+
+std::string sha_after(const std::string& text, const std::string& marker) {
+  const std::size_t p = text.find(marker);
+  return p == std::string::npos ? "" : text.substr(p + marker.size(), 64);
+}
+
+int log_rows(const std::string& run) {
+  const std::string log = read_text(run + "/log.csv");
+  return static_cast<int>(std::count(log.begin(), log.end(), '\n')) - 1;
+}
+
+TEST(TrainCli, DistributedRanksTrainAsOneAndResumeWithAnotherWorldSize) {
+  TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo", run = dir / "run";
+  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 3 --height 64 --width 96 --seed 7 --quiet", &out), 0) << out;
+  write_text(dir / "t.ini", "preset = tiny\nsampling = independent\ncrop = 32\nsteps = 4\ncheckpoint-every = 2\n"
+                            "sample-every = 0\nlog-every = 1\n");
+  const std::string args = "train --config " + dir / "t.ini" + " --synthetic " + demo + "/synthetic.csv --real " + demo +
+                           "/real.csv --out " + run + " --distributed --dist-timeout 60";
+  Ranks ranks{dir.path()};
+  ranks.start(1, args);
+  ranks.start(0, args);
+  ASSERT_EQ(ranks.wait(0, 240), 0) << ranks.output(0);
+  ASSERT_EQ(ranks.wait(1, 30), 0) << ranks.output(1);
+  const std::string r0 = ranks.output(0), r1 = ranks.output(1);
+  EXPECT_TRUE(contains(r0, "distributed: gloo, 2 ranks, rendezvous 127.0.0.1:" + ranks.port)) << r0;
+  EXPECT_TRUE(contains(r0, "train: steps 0..4")) << r0;
+  // Both ranks end with the same parameters (averaged gradients, same decisions); rank 1 writes nothing.
+  const std::string sha = sha_after(r0, "rank 0 parameters sha256 ");
+  EXPECT_EQ(sha.size(), 64u) << r0;
+  EXPECT_EQ(sha_after(r1, "rank 1 of 2: steps 0..4, parameters sha256 "), sha) << r1;
+  EXPECT_FALSE(contains(r1, "step 1/4")) << r1;
+  EXPECT_EQ(log_rows(run), 4);
+  EXPECT_TRUE(fs::exists(run + "/checkpoints/step_0000004.pt"));
+  // Resume the two-rank run in one process, then with two ranks again: the log continues.
+  const std::string single = "train --config " + dir / "t.ini" + " --synthetic " + demo + "/synthetic.csv --real " + demo +
+                             "/real.csv --out " + run + " --resume";
+  ASSERT_EQ(run_epe(single + " --steps 6", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "train: steps 4..6")) << out;
+  EXPECT_EQ(log_rows(run), 6);
+  Ranks again{dir / "again"};
+  fs::create_directories(again.dir);
+  again.start(1, args + " --resume --steps 8");
+  again.start(0, args + " --resume --steps 8");
+  ASSERT_EQ(again.wait(0, 240), 0) << again.output(0);
+  ASSERT_EQ(again.wait(1, 30), 0) << again.output(1);
+  EXPECT_TRUE(contains(again.output(0), "train: steps 6..8")) << again.output(0);
+  EXPECT_EQ(log_rows(run), 8);
+}
+
+TEST(TrainCli, ARankThatDiesStopsTheOthersWithAClearErrorAndTheCheckpointsStayIntact) {
+  TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo", run = dir / "run";
+  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 3 --height 64 --width 96 --seed 7 --quiet", &out), 0) << out;
+  write_text(dir / "t.ini", "preset = tiny\nsampling = independent\ncrop = 32\nsteps = 400\ncheckpoint-every = 2\n"
+                            "sample-every = 0\nlog-every = 1\n");
+  const std::string data = " --synthetic " + demo + "/synthetic.csv --real " + demo + "/real.csv --out " + run;
+  Ranks ranks{dir.path()};
+  ranks.start(1, "train --config " + dir / "t.ini" + data + " --distributed --dist-timeout 30");
+  ranks.start(0, "train --config " + dir / "t.ini" + data + " --distributed --dist-timeout 30");
+  // Once rank 0 is training, rank 1 dies.
+  for (int i = 0; i < 2400 && !contains(ranks.output(0), "step 3/400"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(contains(ranks.output(0), "step 3/400")) << ranks.output(0);
+  ASSERT_EQ(run_command("kill -9 $(cat " + dir / "rank1.pid" + ")"), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(ranks.wait(0, 90), 1) << ranks.output(0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));
+  EXPECT_TRUE(contains(ranks.output(0), "distributed training: rank 0 of 2")) << ranks.output(0);
+  EXPECT_TRUE(contains(ranks.output(0), "resume with --resume")) << ranks.output(0);
+  // The latest checkpoint is whole: one process resumes from it.
+  ASSERT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --resume --steps 12", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "resumed from")) << out;
+  EXPECT_TRUE(contains(out, "..12 in")) << out;
+}
 
 TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
   TempDir dir;

@@ -256,9 +256,12 @@ TrainBatch TrainData::frame(std::size_t i) const {
   return t;
 }
 
-TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks) const {
+TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks, int rank) const {
   const Impl& d = *impl_;
-  Rng rng(d.o.seed + 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(rollbacks), static_cast<std::uint64_t>(step));
+  // Rank 0 draws what a single-process run draws; every other rank its own batch.
+  Rng rng(d.o.seed + 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(rollbacks) +
+              0xD1B54A32D192ED03ULL * static_cast<std::uint64_t>(rank),
+          static_cast<std::uint64_t>(step));
   struct Pick {
     std::int32_t syn_row, real_row;
     CropBox syn_box, real_box;

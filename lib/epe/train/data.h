@@ -73,7 +73,7 @@ class TrainData {
   // clear error naming the file otherwise), material count == num_classes.
   TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_classes);
   ~TrainData();
-  TrainBatch get(std::int64_t step, std::int64_t rollbacks = 0) const;
+  TrainBatch get(std::int64_t step, std::int64_t rollbacks = 0, int rank = 0) const;  // rank: --distributed
   // A whole synthetic frame (row `row` of the synthetic list): syn_image [1, 3, H, W], gbuffers
   // [1, G, H, W], classes [1, K, H, W] (the other fields undefined). For sample pictures.
   TrainBatch frame(std::size_t row) const;

@@ -1,6 +1,7 @@
 #include "epe/train/train.h"
 
 #include "epe/train/gan_loss.h"
+#include "epe/train/distributed.h"
 
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
@@ -38,6 +39,7 @@ namespace fs = std::filesystem;
 namespace epe {
 
 void TrainOptions::check() const {
+  EPE_CHECK(dist_timeout > 0, "option --dist-timeout: must be > 0 seconds");
   generator.check();
   discriminator.check();
   data.check();
@@ -103,12 +105,32 @@ void set_lr(torch::optim::Adam& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
 }
 
-// Backward, then clipping (largest absolute entry), learning rate lr0 * gamma^(steps / every) and
-// the optimiser step. False, with no step, when the loss or a gradient is not finite.
+// Backward, then (--distributed) the gradients averaged over the ranks, clipping (largest absolute
+// entry), learning rate lr0 * gamma^(steps / every) and the optimiser step. False, with no step,
+// when the loss or a gradient is not finite — on any rank: every rank takes the same decision.
 bool optimise(const at::Tensor& total, torch::nn::Module& m, torch::optim::Adam& opt, double clip, double lr0,
-              double gamma, std::int64_t every, std::int64_t* steps) {
-  if (!std::isfinite(total.item<double>())) return false;
-  total.backward();
+              double gamma, std::int64_t every, std::int64_t* steps, Distributed* dist) {
+  const bool finite = std::isfinite(total.item<double>());
+  if (finite) total.backward();
+  if (dist) {
+    if (!dist->all(finite)) return false;
+    // A parameter can get a gradient on one rank and none on another (a class absent from that
+    // rank's batch): those take zeros for the average. Parameters no rank touched (discriminators
+    // the controller did not run) keep no gradient, so Adam skips them as in one process.
+    std::vector<at::Tensor> params = m.parameters();
+    std::vector<double> has(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) has[i] = params[i].grad().defined() ? 1.0 : 0.0;
+    has = dist->average(has);
+    std::vector<at::Tensor> grads;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (has[i] == 0) continue;
+      if (!params[i].grad().defined()) params[i].mutable_grad() = torch::zeros_like(params[i]);
+      grads.push_back(params[i].grad());
+    }
+    dist->average(grads);
+  } else if (!finite) {
+    return false;
+  }
   if (!grads_finite(m)) return false;
   if (clip > 0) torch::nn::utils::clip_grad_norm_(m.parameters(), clip, std::numeric_limits<double>::infinity());
   set_lr(opt, lr0 * std::pow(gamma, double(*steps / every)));
@@ -337,12 +359,24 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
   o.data.label_classes = o.discriminator.num_classes;  // the robust label ids the embedding takes
   o.check();
   const auto t_start = std::chrono::steady_clock::now();
-  auto say = [log](const std::string& s) {
-    if (log) log(s);
-  };
   const c10::Device dev = nn::parse_device(o.device);
   const c10::ScalarType precision = nn::parse_precision(o.precision, dev);
   TrainResult r;
+  // --distributed: join the other ranks first, so a rendezvous problem shows before any work.
+  std::unique_ptr<Distributed> dist;
+  if (o.distributed && !o.dry_run) {
+    dist = Distributed::connect(rendezvous_from_environment(), o.dist_timeout);
+    r.rank = dist->rank();
+    r.world = dist->world();
+    r.distributed = dist->describe();
+  }
+  const bool writer = r.rank == 0;  // rank 0 alone writes the run folder and prints
+  auto say = [log, writer](const std::string& line) {
+    if (log && writer) log(line);
+  };
+  auto sync = [&dist] {
+    if (dist) dist->barrier();
+  };
   // Data first: every input problem is reported before a network is built or a step runs.
   TrainData data(o.data, o.generator.gbuffer_channels, o.generator.num_classes);
   r.data_summary = data.summary();
@@ -371,6 +405,17 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
   n.vgg->to(dev);
   n.d->to(dev);
   n.lpips->to(dev);
+  if (dist) {
+    // Every rank built the same networks from the seed; rank 0's copy makes that certain.
+    std::vector<at::Tensor> t;
+    for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(n.g.get()), static_cast<torch::nn::Module*>(n.d.get())}) {
+      for (const auto& p : m->parameters()) t.push_back(p);
+      for (const auto& b : m->buffers()) t.push_back(b);
+    }
+    torch::NoGradGuard no_grad;
+    dist->broadcast(t);
+    say(cat("distributed: ", r.distributed, "; every rank draws ", o.data.batch, " crops per step"));
+  }
   start_optimisers(n, o);
   State s;
   s.ctl.resize(static_cast<std::size_t>(n.d->count()));
@@ -379,23 +424,38 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
   const std::string log_path = (out / "log.csv").string();
   if (o.resume) {
     const std::string ck = resolve_checkpoint(o.out);
-    load_checkpoint(ck, n, s, o);
+    load_checkpoint(ck, n, s, o);  // every rank reads the same checkpoint (a shared file system)
     say(cat("resumed from ", ck, " at step ", s.step));
-    truncate_log(log_path, s.step, csv_header(n.d->count()));
+    if (writer) truncate_log(log_path, s.step, csv_header(n.d->count()));
   } else {
-    if (fs::exists(out)) {
-      EPE_CHECK(o.force, "run folder '", o.out, "' exists; pass --resume to continue it or --force to start over");
+    EPE_CHECK(!fs::exists(out) || o.force, "run folder '", o.out,
+              "' exists; pass --resume to continue it or --force to start over");
+    sync();  // every rank has looked before rank 0 starts over
+    if (writer) {
       fs::remove_all(out);
+      fs::create_directories(ckdir);
+      fs::create_directories(out / "samples");
+      write_file_atomic((out / "train.ini").string(), o.options_ini);
+      write_file_atomic(log_path, csv_header(n.d->count()));
+      save_checkpoint((ckdir / step_name(0)).string(), n, s, o);
+      write_file_atomic((ckdir / "latest").string(), step_name(0) + "\n");
     }
-    fs::create_directories(ckdir);
-    fs::create_directories(out / "samples");
-    write_file_atomic((out / "train.ini").string(), o.options_ini);
-    write_file_atomic(log_path, csv_header(n.d->count()));
-    save_checkpoint((ckdir / step_name(0)).string(), n, s, o);
-    write_file_atomic((ckdir / "latest").string(), step_name(0) + "\n");
   }
+  sync();
   std::string last_ck = resolve_checkpoint(o.out);
-  std::ofstream csv(log_path, std::ios::app);
+  std::ofstream csv;
+  if (writer) csv.open(log_path, std::ios::app);
+  // Writes the checkpoint of the current step (rank 0), and lets no rank go on before it exists.
+  auto checkpoint = [&](const char* why) {
+    last_ck = (ckdir / step_name(s.step)).string();
+    if (writer) {
+      save_checkpoint(last_ck, n, s, o);
+      write_file_atomic((ckdir / "latest").string(), step_name(s.step) + "\n");
+    }
+    sync();
+    r.last_checkpoint = last_ck;
+    say(cat("checkpoint ", last_ck, why));
+  };
   r.first_step = s.step;
   int bad_in_a_row = 0;
   const bool autocast = dev.is_cuda() && precision != torch::kFloat32;
@@ -408,8 +468,8 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
   // step and rollbacks, so this changes nothing but the wall time).
   std::future<TrainBatch> ahead;
   std::pair<std::int64_t, std::int64_t> ahead_key{-1, -1};
-  auto fetch = [&data](std::int64_t step, std::int64_t rb) {
-    return std::async(std::launch::async, [&data, step, rb] { return data.get(step, rb); });
+  auto fetch = [&data, rank = r.rank](std::int64_t step, std::int64_t rb) {
+    return std::async(std::launch::async, [&data, step, rb, rank] { return data.get(step, rb, rank); });
   };
   while (s.step < o.steps) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -439,7 +499,11 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
       rec.g_gan = gan.item<double>();
       rec.g_lpips = lp.item<double>();
       rec.g_total = total.item<double>();
-      ok = optimise(total, *n.g, *n.opt_g, o.clip, o.lr_g, o.lr_gamma, o.lr_step_g, &s.g_steps);
+      ok = optimise(total, *n.g, *n.opt_g, o.clip, o.lr_g, o.lr_gamma, o.lr_step_g, &s.g_steps, dist.get());
+      if (dist) {  // the log shows the losses of the whole batch
+        const std::vector<double> v = dist->average({rec.g_gan, rec.g_lpips, rec.g_total});
+        rec.g_gan = v[0], rec.g_lpips = v[1], rec.g_total = v[2];
+      }
     } else {
       rec.kind = "disc";
       Rng rng(o.seed ^ 0xD15C0000ULL, static_cast<std::uint64_t>(s.step) * 1000 + static_cast<std::uint64_t>(s.rollbacks));
@@ -484,13 +548,21 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
         rec.d_real = lr.item<double>();
         rec.d_r1 = r1.item<double>();
         rec.d_total = total.item<double>();
-        ok = optimise(total, *n.d, *n.opt_d, o.clip, o.lr_d, o.lr_gamma, o.lr_step_d, &s.d_steps);
-        if (ok) {
-          if (o.controller_target >= 0)
-            for (int i : rec.ran) {
-              const at::Tensor correct = torch::cat({(fake[i].detach() < th).flatten(), (real[i].detach() > th).flatten()});
-              s.ctl[static_cast<std::size_t>(i)].tune(correct.to(torch::kFloat64).mean().item<double>(), o.controller_target);
-            }
+        ok = optimise(total, *n.d, *n.opt_d, o.clip, o.lr_d, o.lr_gamma, o.lr_step_d, &s.d_steps, dist.get());
+        if (dist) {
+          const std::vector<double> v = dist->average({rec.d_fake, rec.d_real, rec.d_r1, rec.d_total});
+          rec.d_fake = v[0], rec.d_real = v[1], rec.d_r1 = v[2], rec.d_total = v[3];
+        }
+        if (ok && o.controller_target >= 0) {
+          std::vector<double> accuracy;
+          for (int i : rec.ran) {
+            const at::Tensor correct = torch::cat({(fake[i].detach() < th).flatten(), (real[i].detach() > th).flatten()});
+            accuracy.push_back(correct.to(torch::kFloat64).mean().item<double>());
+          }
+          // Over the ranks, so every rank's controller takes the same decisions.
+          if (dist) accuracy = dist->average(accuracy);
+          for (std::size_t j = 0; j < rec.ran.size(); ++j)
+            s.ctl[static_cast<std::size_t>(rec.ran[j])].tune(accuracy[j], o.controller_target);
         }
       }
     }
@@ -530,7 +602,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
               : cat("step ", s.step, "/", o.steps, " ", rec.kind, ": fake ", rec.d_fake, " real ", rec.d_real, " r1 ",
                     rec.d_r1, " total ", rec.d_total, " | ran ", rec.ran.size(), " | run % ", p, " | ", rec.seconds, " s"));
     }
-    if (o.sample_every > 0 && s.step % o.sample_every == 0) {
+    if (writer && o.sample_every > 0 && s.step % o.sample_every == 0) {
       char name[48];
       std::snprintf(name, sizeof name, "step_%07lld.png", static_cast<long long>(s.step));
       write_png((out / "samples" / name).string(), sample_picture(n, b, data, o, dev));
@@ -541,9 +613,11 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
       const std::int64_t rollbacks = s.rollbacks + 1;
       load_checkpoint(last_ck, n, s, o);
       s.rollbacks = std::max(s.rollbacks, rollbacks);
-      csv.close();  // the replayed steps replace the abandoned rows
-      truncate_log(log_path, s.step, csv_header(n.d->count()));
-      csv.open(log_path, std::ios::app);
+      if (writer) {
+        csv.close();  // the replayed steps replace the abandoned rows
+        truncate_log(log_path, s.step, csv_header(n.d->count()));
+        csv.open(log_path, std::ios::app);
+      }
       ++r.rollbacks;
       bad_in_a_row = 0;
       EPE_CHECK(r.rollbacks <= o.max_rollbacks, "training diverges: ", r.rollbacks,
@@ -553,22 +627,10 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
               " (step ", s.step, ") and continue with other batches (rollback ", s.rollbacks, ")"));
       continue;
     }
-    if (s.step % o.checkpoint_every == 0 || s.step == o.steps) {
-      last_ck = (ckdir / step_name(s.step)).string();
-      save_checkpoint(last_ck, n, s, o);
-      write_file_atomic((ckdir / "latest").string(), step_name(s.step) + "\n");
-      r.last_checkpoint = last_ck;
-      say(cat("checkpoint ", last_ck));
-    }
+    if (s.step % o.checkpoint_every == 0 || s.step == o.steps) checkpoint("");
     if (o.validate_every > 0 && s.step % o.validate_every == 0) {
       // Validate the current generator, not an older checkpoint: write one for this step first.
-      if (last_ck != (ckdir / step_name(s.step)).string()) {
-        last_ck = (ckdir / step_name(s.step)).string();
-        save_checkpoint(last_ck, n, s, o);
-        write_file_atomic((ckdir / "latest").string(), step_name(s.step) + "\n");
-        r.last_checkpoint = last_ck;
-        say(cat("checkpoint ", last_ck, " (for validation)"));
-      }
+      if (last_ck != (ckdir / step_name(s.step)).string()) checkpoint(" (for validation)");
       csv.flush();
       EnhanceOptions eo;
       eo.checkpoint = last_ck;
@@ -579,14 +641,26 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
       eo.out = (out / "validation" / name).string();
       eo.device = o.device;
       eo.force = true;
-      if (autocast) at::autocast::set_enabled(false);  // validation in the checkpoint's precision
-      const EnhanceResult er = enhance(eo);
-      if (autocast) at::autocast::set_enabled(true);
-      say(cat("validation: ", er.frames, " frames enhanced -> ", eo.out));
+      if (writer) {  // the others wait at the next collective (within --dist-timeout)
+        if (autocast) at::autocast::set_enabled(false);  // validation in the checkpoint's precision
+        const EnhanceResult er = enhance(eo);
+        if (autocast) at::autocast::set_enabled(true);
+        say(cat("validation: ", er.frames, " frames enhanced -> ", eo.out));
+      }
+      sync();
     }
   }
   if (ahead.valid()) ahead.wait();
   if (autocast) at::autocast::set_enabled(false);
+  {
+    Sha256 h;
+    for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(n.g.get()), static_cast<torch::nn::Module*>(n.d.get())})
+      for (const auto& p : m->parameters()) {
+        const at::Tensor c = p.detach().to(torch::kCPU).contiguous();
+        h.update(c.data_ptr(), static_cast<std::size_t>(c.nbytes()));
+      }
+    r.parameters_sha256 = h.hex_digest();
+  }
   r.last_step = s.step;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   return r;

@@ -54,6 +54,11 @@ struct TrainOptions {
   std::string device = "cpu";
   std::string precision = "float32";      // bfloat16 | float16 autocast (CUDA only)
   std::uint64_t seed = 0;
+  // --distributed: one rank of a data-parallel run (train/distributed.h); every rank draws its
+  // own batch of data.batch crops per step (from seed, step and rank), the gradients are
+  // averaged over the ranks, and rank 0 alone writes the run folder.
+  bool distributed = false;
+  double dist_timeout = 300;  // seconds a rank waits for the others at a rendezvous or collective
   bool resume = false, dry_run = false, force = false;
   std::string command, options_ini;
   void check() const;
@@ -76,6 +81,9 @@ struct TrainResult {
   std::vector<StepRecord> records;              // every step run in this call
   std::string last_checkpoint;
   double seconds = 0;
+  int rank = 0, world = 1;  // --distributed: this process's rank and the number of ranks
+  std::string distributed;  // the process group, described ("" when not distributed)
+  std::string parameters_sha256;  // of both networks' parameters at the end (equal on every rank)
 };
 
 // `log` receives one line per --log-every steps and for events (rollbacks, checkpoints).
