@@ -4,6 +4,7 @@
 #include "epe/core/error.h"
 #include "epe/core/progress.h"
 #include "epe/crops/crops.h"
+#include "epe/io/folder_shards.h"
 #include "epe/match/match.h"
 #include "epe/segment/segment.h"
 
@@ -19,16 +20,24 @@ int run_merge(const Args& args) {
               "KIND: crops (the shard stores of epe crops) or segment (the shard markers DIR/shards/*.done of\n"
               "epe segment, or DIR itself; OUT is DIR and the list DIR/<list>.csv is written) or match (the parts\n"
               "of epe match --src-shard/--dst-shard: every cell of the source x target grid once; the global\n"
-              "top-k, equal to one unsharded --index exact run). Every shard 0..N-1 must be given once, computed\n"
+              "top-k, equal to one unsharded --index exact run), enhance or fake-gbuffers (their shard folders; OUT\n"
+              "gets every file and the whole list). Every shard 0..N-1 must be given once, computed\n"
               "with the same options and weights; missing, duplicated or mismatched shards are errors and nothing\n"
               "is written.");
-  s.add("kind", &kind, "what to merge: crops | segment | match").required().positional();
+  s.add("kind", &kind, "what to merge: crops | segment | match | enhance | fake-gbuffers").required().positional();
   s.add("shard", &shards, "shard stores (any order)").required().positional(-1);
   s.add("out,o", &out, "merged store to write").required();
   s.add("force", &force, "overwrite OUT");
   if (!parse_command(s, c, args)) return 0;
-  EPE_CHECK(kind == "crops" || kind == "segment" || kind == "match", "epe merge: '", kind,
-            "' is not a kind of shard this epe merges (crops, segment, match)");
+  EPE_CHECK(kind == "crops" || kind == "segment" || kind == "match" || kind == "enhance" || kind == "fake-gbuffers",
+            "epe merge: '", kind,
+            "' is not a kind of shard this epe merges (crops, segment, match, enhance, fake-gbuffers)");
+  if (kind == "enhance" || kind == "fake-gbuffers") {
+    const FolderMergeResult r = merge_folder_shards(kind, shards, out, force);
+    std::printf("merge: %d shards, %lld rows, %lld files\n  list: %s\n", r.shards, static_cast<long long>(r.rows),
+                static_cast<long long>(r.files), r.list.c_str());
+    return 0;
+  }
   if (kind == "match") {
     Progress progress("merge", 0, "crops");
     MatchResult r = merge_match_parts(shards, out, force, command_line(), &progress);

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "epe/core/shard.h"
 #include "epe/core/error.h"
 #include "epe/core/log.h"
 #include "epe/core/progress.h"
@@ -155,9 +156,18 @@ int run_enhance(const Args& args) {
   s.add("tile", &o.tile, "process frames in tiles of this side (0 = whole frames)");
   s.add("overlap", &o.overlap, "tile overlap in pixels");
   s.add("device", &o.device, "cpu | cuda | cuda:N");
+  std::string shard;
+  s.add("shard", &shard, "I/N: only part I of N of the list's rows, into a shard folder for epe merge enhance; "
+                         "auto: from the Slurm array");
   s.add("force", &o.force, "replace an existing output folder");
   if (!parse_command(s, c, args)) return 0;
+  o.shard = parse_shard(shard);
   const EnhanceResult r = enhance(o);
+  if (o.shard.active())
+    std::printf("enhance: shard %s (list rows [%lld, %lld))%s\n", o.shard.label().c_str(),
+                static_cast<long long>(r.row_begin), static_cast<long long>(r.row_end),
+                r.already_complete ? " is already complete; nothing to do" : "");
+  if (r.already_complete) return 0;
   std::printf("enhance: %lld frames in %s (%.2f frames/s) with %s\n  list: %s\n", static_cast<long long>(r.frames),
               format_duration(r.seconds).c_str(), r.frames_per_second, r.generator.c_str(), r.list.c_str());
   return 0;
@@ -223,11 +233,20 @@ int run_fake_gbuffers(const Args& args) {
   s.add("stats-frames", &o.stats_frames, "reference protocol: frames the dataset statistics are taken over");
   s.add("seed", &o.seed, "reference protocol: which frames, when the list has more");
   s.add("device", &o.device, "cpu | cuda | cuda:N");
+  std::string shard;
+  s.add("shard", &shard, "I/N: only part I of N of the list's rows, into a shard folder for epe merge fake-gbuffers; "
+                         "auto: from the Slurm array");
   s.add("force", &o.force, "replace an existing output folder");
   if (!parse_command(s, c, args)) return 0;
+  o.shard = parse_shard(shard);
   Progress p("fake-gbuffers", 0, "frames");
   const FakeGBufferResult r = make_fake_gbuffers(o, &p);
   p.finish();
+  if (o.shard.active())
+    std::printf("fake-gbuffers: shard %s (list rows [%lld, %lld))%s\n", o.shard.label().c_str(),
+                static_cast<long long>(r.row_begin), static_cast<long long>(r.row_end),
+                r.already_complete ? " is already complete; nothing to do" : "");
+  if (r.already_complete) return 0;
   std::printf("fake-gbuffers: %lld frames, %d channels (%s), in %s\n  list: %s\n", static_cast<long long>(r.frames),
               o.channels, r.provenance.c_str(), format_duration(r.seconds).c_str(), r.list.c_str());
   return 0;

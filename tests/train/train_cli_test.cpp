@@ -122,6 +122,65 @@ TEST(TrainCli, ARankThatDiesStopsTheOthersWithAClearErrorAndTheCheckpointsStayIn
   EXPECT_TRUE(contains(out, "..12 in")) << out;
 }
 
+TEST(TrainCli, ShardedEnhanceAndFakeGBuffersMergeIntoTheUnshardedFolders) {
+  TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo", run = dir / "run";
+  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 5 --height 64 --width 96 --seed 3 --quiet", &out), 0) << out;
+  ASSERT_EQ(run_epe("train --preset tiny --sampling independent --crop 32 --steps 2 --sample-every 0 --synthetic " + demo +
+                        "/synthetic.csv --real " + demo + "/real.csv --out " + run,
+                    &out),
+            0)
+      << out;
+  const std::string enhance = "enhance --checkpoint " + run + " --list " + demo + "/synthetic.csv --out ";
+  ASSERT_EQ(run_epe(enhance + dir / "whole", &out), 0) << out;
+  ASSERT_EQ(run_epe(enhance + dir / "s0" + " --shard 0/2", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "enhance: shard 0/2 (list rows [0, 2))")) << out;
+  const std::string auto1 = "SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=2 " EPE_BINARY " ";
+  ASSERT_EQ(run_command(auto1 + enhance + dir / "s1" + " --shard auto", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "rows [2, 5)")) << out;
+  ASSERT_EQ(run_command(auto1 + enhance + dir / "s1" + " --shard auto", &out), 0) << out;  // resubmitted
+  EXPECT_TRUE(contains(out, "already complete")) << out;
+  EXPECT_FALSE(fs::exists(dir / "s1/images/000000.png"));  // a shard holds its own rows only
+  EXPECT_TRUE(fs::exists(dir / "s1/images/000004.png"));
+  // Errors: nothing written.
+  EXPECT_EQ(run_epe("merge enhance --out " + dir / "m" + " " + dir / "s1", &out), 1);
+  EXPECT_TRUE(contains(out, "shard 0/2 of 5 is missing") || contains(out, "missing")) << out;
+  ASSERT_EQ(run_epe(enhance + dir / "t1" + " --shard 1/2 --tile 48 --overlap 8", &out), 0) << out;
+  EXPECT_EQ(run_epe("merge enhance --out " + dir / "m " + dir / "s0 " + dir / "t1", &out), 1);
+  EXPECT_TRUE(contains(out, "made differently") && contains(out, "tile")) << out;
+  EXPECT_EQ(run_epe(enhance + dir / "s0" + " --shard 1/2", &out), 1);  // not this shard's folder
+  EXPECT_TRUE(contains(out, "it is shard 0/2") && contains(out, "--force")) << out;
+  EXPECT_EQ(run_epe("merge fake-gbuffers --out " + dir / "m " + dir / "s0 " + dir / "s1", &out), 1);
+  EXPECT_TRUE(contains(out, "not of epe fake-gbuffers")) << out;
+  EXPECT_FALSE(fs::exists(dir / "m"));
+  // The merge: the folder one unsharded run writes (the same list text, the same image bytes).
+  ASSERT_EQ(run_epe("merge enhance --out " + dir / "m " + dir / "s1 " + dir / "s0", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "merge: 2 shards, 5 rows, 5 files")) << out;
+  EXPECT_EQ(read_text(dir / "m/synthetic-enhanced.csv"), read_text(dir / "whole/synthetic-enhanced.csv"));
+  for (int i = 0; i < 5; ++i) {
+    const std::string f = cat("/images/00000", i, ".png");
+    EXPECT_EQ(read_text(dir / "m" + f), read_text(dir / "whole" + f)) << f;
+  }
+  EXPECT_FALSE(fs::exists(dir / "m/shard.ini"));
+  // fake-gbuffers: the reference statistics come from the whole list in every shard.
+  const std::string fake = "fake-gbuffers --list " + demo + "/synthetic.csv --channels 8 --out ";
+  ASSERT_EQ(run_epe(fake + dir / "fw", &out), 0) << out;
+  std::string shards;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(run_epe(fake + dir / cat("f", i) + cat(" --shard ", i, "/3"), &out), 0) << out;
+    shards += " " + dir / cat("f", i);
+  }
+  ASSERT_EQ(run_epe("merge fake-gbuffers --out " + dir / "fm" + shards, &out), 0) << out;
+  EXPECT_EQ(read_text(dir / "fm/synthetic-fake-gbuffers.csv"), read_text(dir / "fw/synthetic-fake-gbuffers.csv"));
+  for (int i = 0; i < 5; ++i) {
+    const GBuffers a = read_gbuffers(dir / cat("fm/gbuffers/00000", i, ".h5"));
+    const GBuffers b = read_gbuffers(dir / cat("fw/gbuffers/00000", i, ".h5"));
+    EXPECT_EQ(a.data, b.data) << i;
+    EXPECT_EQ(a.names, b.names) << i;
+  }
+}
+
 TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
   TempDir dir;
   std::string out;

@@ -33,6 +33,21 @@ int env_int(const char* name, int lo, int hi) {
   return static_cast<int>(x);
 }
 
+// The tensors flattened into one buffer, and back: one collective moves them all.
+at::Tensor flatten(const std::vector<at::Tensor>& tensors) {
+  std::vector<at::Tensor> flat;
+  for (const at::Tensor& t : tensors) flat.push_back(t.detach().reshape(-1));
+  return torch::cat(flat);
+}
+void unflatten(const at::Tensor& buf, const std::vector<at::Tensor>& tensors) {
+  std::int64_t at = 0;
+  for (const at::Tensor& t : tensors) {
+    const std::int64_t n = t.numel();
+    t.detach().copy_(buf.slice(0, at, at + n).view_as(t));
+    at += n;
+  }
+}
+
 }  // namespace
 
 std::string first_slurm_host(const std::string& list) {
@@ -139,17 +154,10 @@ std::string Distributed::describe() const {
 
 void Distributed::average(const std::vector<at::Tensor>& tensors) {
   if (tensors.empty()) return;
-  std::vector<at::Tensor> flat;
-  for (const at::Tensor& t : tensors) flat.push_back(t.detach().reshape(-1));
-  std::vector<at::Tensor> buf{torch::cat(flat)};
+  std::vector<at::Tensor> buf{flatten(tensors)};
   impl_->run("an all-reduce of gradients", [&] { return impl_->pg->allreduce(buf); });
   buf[0].div_(world_);
-  std::int64_t at = 0;
-  for (const at::Tensor& t : tensors) {
-    const std::int64_t n = t.numel();
-    t.detach().copy_(buf[0].slice(0, at, at + n).view_as(t));
-    at += n;
-  }
+  unflatten(buf[0], tensors);
 }
 
 std::vector<double> Distributed::average(const std::vector<double>& values) {
@@ -171,16 +179,9 @@ bool Distributed::all(bool value) {
 
 void Distributed::broadcast(const std::vector<at::Tensor>& tensors) {
   if (tensors.empty()) return;
-  std::vector<at::Tensor> flat;
-  for (const at::Tensor& t : tensors) flat.push_back(t.detach().reshape(-1));
-  std::vector<at::Tensor> buf{torch::cat(flat)};
+  std::vector<at::Tensor> buf{flatten(tensors)};
   impl_->run("a broadcast of parameters", [&] { return impl_->pg->broadcast(buf); });
-  std::int64_t at = 0;
-  for (const at::Tensor& t : tensors) {
-    const std::int64_t n = t.numel();
-    t.detach().copy_(buf[0].slice(0, at, at + n).view_as(t));
-    at += n;
-  }
+  unflatten(buf[0], tensors);
 }
 
 void Distributed::barrier() {

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <tuple>
 
 #include "epe/core/atomic_file.h"
 #include "epe/core/error.h"
@@ -13,6 +14,7 @@
 #include "epe/core/progress.h"
 #include "epe/core/rng.h"
 #include "epe/io/file_list.h"
+#include "epe/io/folder_shards.h"
 #include "epe/io/gbuffers.h"
 #include "epe/io/image.h"
 #include "epe/nn/device.h"
@@ -29,7 +31,7 @@ FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* prog
             "' is not reference or epe");
   EPE_CHECK(o.stats_frames >= 1, "option --stats-frames must be >= 1");
   const bool ref = o.protocol == "reference";
-  check_output_path(o.out, o.force);
+  if (!o.shard.active()) check_output_path(o.out, o.force);  // a shard folder may be finished already
   const auto t0 = std::chrono::steady_clock::now();
   const FileList list = read_file_list(o.list, DatasetKind::synthetic);
   nn::Vgg16Options vo;
@@ -80,14 +82,26 @@ FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* prog
                                format_number(norm.std[2], "%.4f"), ", bicubic)")
                          : std::string("epe protocol (zero padding, ImageNet statistics, bilinear)"));
   const std::string name = o.name.empty() ? fs::path(o.list).stem().string() + "-fake-gbuffers" : o.name;
+  std::tie(r.row_begin, r.row_end) = o.shard.rows(static_cast<std::int64_t>(list.rows.size()));
+  FolderShard shard;
+  if (o.shard.active()) {
+    const std::string record = cat("channels = ", o.channels, "\nprotocol = ", o.protocol, "\nstats-frames = ",
+                                   o.stats_frames, "\nseed = ", o.seed, "\nprovenance = ", r.provenance, "\n");
+    shard = folder_shard_of("fake-gbuffers", o.list, static_cast<std::int64_t>(list.rows.size()), o.shard, name, record);
+    if (folder_shard_complete(o.out, shard, o.force)) {
+      r.already_complete = true;
+      r.list = (fs::path(o.out) / (name + ".csv")).string();
+      return r;
+    }
+  }
   AtomicDir dir(o.out, o.force);
   const fs::path tmp = dir.temp_path();
   fs::create_directories(tmp / "gbuffers");
-  if (progress) progress->set_total(static_cast<std::int64_t>(list.rows.size()));
+  if (progress) progress->set_total(r.row_end - r.row_begin);
   const int tap = nn::vgg16_tap_index("relu2_2");
   std::vector<std::vector<std::string>> rows;
   torch::NoGradGuard no_grad;
-  for (std::size_t i = 0; i < list.rows.size(); ++i) {
+  for (std::size_t i = static_cast<std::size_t>(r.row_begin); i < static_cast<std::size_t>(r.row_end); ++i) {
     const ListRow& row = list.rows[i];
     const cv::Mat img = read_row(i);
     // relu2_2 without padding: 2 + 2 + 2x pooling + 2 + 2 pixels lost per side pair.
@@ -120,6 +134,7 @@ FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* prog
     if (progress) progress->add(1);
   }
   write_file_list((tmp / (name + ".csv")).string(), rows, list.format);
+  if (o.shard.active()) write_file_atomic(folder_shard_file(tmp.string()), shard.text());
   dir.commit();
   r.frames = static_cast<std::int64_t>(rows.size());
   r.list = (fs::path(o.out) / (name + ".csv")).string();

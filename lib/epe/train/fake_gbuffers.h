@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include "epe/core/shard.h"
+
 namespace epe {
 
 class Progress;
@@ -27,6 +29,8 @@ struct FakeGBufferOptions {
   int stats_frames = 1000;             // reference: frames the dataset statistics are taken over
   std::uint64_t seed = 0;              // reference: which frames (when the list has more)
   std::string device = "cpu";
+  Shard shard;  // --shard: only these list rows, into a shard folder (io/folder_shards.h); the
+                // reference statistics still come from the whole list
   bool force = false;
 };
 
@@ -34,6 +38,8 @@ struct FakeGBufferResult {
   std::int64_t frames = 0;
   std::string list, provenance;
   double seconds = 0;
+  bool already_complete = false;  // a shard folder finished by an earlier run: nothing done
+  std::int64_t row_begin = 0, row_end = 0;
 };
 
 FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* progress = nullptr);

@@ -17,6 +17,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "epe/core/atomic_file.h"
 #include "epe/core/sha256.h"
@@ -24,6 +25,7 @@
 #include "epe/core/log.h"
 #include "epe/core/rng.h"
 #include "epe/io/file_list.h"
+#include "epe/io/folder_shards.h"
 #include "epe/io/gbuffers.h"
 #include "epe/io/image.h"
 #include "epe/io/labels.h"
@@ -671,7 +673,7 @@ TrainResult train(const TrainOptions& options, void (*log)(const std::string&)) 
 EnhanceResult enhance(const EnhanceOptions& o) {
   EPE_CHECK(!o.checkpoint.empty() && !o.list.empty() && !o.out.empty(), "enhance needs --checkpoint, --list and --out");
   EPE_CHECK(o.tile == 0 || o.tile > 2 * o.overlap, "option --tile must be larger than twice --overlap");
-  check_output_path(o.out, o.force);
+  if (!o.shard.active()) check_output_path(o.out, o.force);
   const auto t0 = std::chrono::steady_clock::now();
   const std::string ck = resolve_checkpoint(o.checkpoint);
   torch::serialize::InputArchive a = open_checkpoint(ck);
@@ -688,14 +690,27 @@ EnhanceResult enhance(const EnhanceOptions& o) {
   EPE_CHECK(static_cast<int>(mt.names.size()) == gc.num_classes, "the material table has ", mt.names.size(),
             " materials but the checkpoint's generator expects ", gc.num_classes);
   const std::string name = o.name.empty() ? fs::path(o.list).stem().string() + "-enhanced" : o.name;
+  EnhanceResult r;
+  r.generator = ck;
+  std::tie(r.row_begin, r.row_end) = o.shard.rows(static_cast<std::int64_t>(list.rows.size()));
+  FolderShard shard;
+  if (o.shard.active()) {
+    const std::string record = cat("checkpoint = ", fs::absolute(ck).lexically_normal().string(), "\ncheckpoint_sha256 = ",
+                                   sha256_file(ck), "\nmaterials = ", o.materials, "\ntile = ", o.tile,
+                                   "\noverlap = ", o.overlap, "\n");
+    shard = folder_shard_of("enhance", o.list, static_cast<std::int64_t>(list.rows.size()), o.shard, name, record);
+    if (folder_shard_complete(o.out, shard, o.force)) {
+      r.already_complete = true;
+      r.list = (fs::path(o.out) / (name + ".csv")).string();
+      return r;
+    }
+  }
   AtomicDir dir(o.out, o.force);
   const fs::path tmp = dir.temp_path();
   fs::create_directories(tmp / "images");
   std::vector<std::vector<std::string>> rows;
   torch::NoGradGuard no_grad;
-  EnhanceResult r;
-  r.generator = ck;
-  for (std::size_t i = 0; i < list.rows.size(); ++i) {
+  for (std::size_t i = static_cast<std::size_t>(r.row_begin); i < static_cast<std::size_t>(r.row_end); ++i) {
     const ListRow& row = list.rows[i];
     at::Tensor x, gb, cls;
     try {
@@ -740,6 +755,7 @@ EnhanceResult enhance(const EnhanceOptions& o) {
     rows.push_back(fields);
   }
   write_file_list((tmp / (name + ".csv")).string(), rows, list.format);
+  if (o.shard.active()) write_file_atomic(folder_shard_file(tmp.string()), shard.text());
   dir.commit();
   r.frames = static_cast<std::int64_t>(rows.size());
   r.list = (fs::path(o.out) / (name + ".csv")).string();

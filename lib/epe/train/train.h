@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "epe/core/shard.h"
 #include "epe/nn/discriminator.h"
 #include "epe/nn/generator.h"
 #include "epe/train/data.h"
@@ -102,6 +103,7 @@ struct EnhanceOptions {
   int tile = 0;            // > 0: frames processed in tiles of this side (with overlap)
   int overlap = 32;
   std::string device = "cpu";
+  Shard shard;             // --shard: only these list rows, into a shard folder (io/folder_shards.h)
   bool force = false;
 };
 
@@ -109,6 +111,8 @@ struct EnhanceResult {
   std::int64_t frames = 0;
   double seconds = 0, frames_per_second = 0;
   std::string list, generator;
+  bool already_complete = false;  // a shard folder finished by an earlier run: nothing done
+  std::int64_t row_begin = 0, row_end = 0;
 };
 
 EnhanceResult enhance(const EnhanceOptions& o);
