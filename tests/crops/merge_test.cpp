@@ -176,5 +176,33 @@ TEST(CropMerge, ARerunShardSkipsItsCompleteStoreAndRefusesAnother) {
   EXPECT_FALSE(compute_crops(other).already_complete);
 }
 
+TEST(CropMerge, AResumeRefusesAPartialStartedAsAnotherShardOrUnsharded) {
+  TempDir dir;
+  const std::string list = five_frame_list(dir);
+  const std::string frame1 = dir / "f1.png", good = read_text(frame1);
+  CropsOptions o = quiet_options(list, dir / "s0.h5");
+  o.crops_per_image = 2;
+  o.batch = 2;  // one frame per commit
+  o.shard = Shard{0, 2};  // rows 0 and 1
+  truncate_file(frame1, 100);
+  EXPECT_TRUE(contains(user_error_message([&] { compute_crops(o); }), "f1.png"));
+  ASSERT_TRUE(fs::exists(dir / "s0.h5.partial"));
+  write_text(frame1, good);
+  CropsOptions other = o;
+  other.resume = true;
+  other.shard = Shard{1, 2};
+  std::string e = user_error_message([&] { compute_crops(other); });
+  EXPECT_TRUE(contains(e, "started as shard 0/2") && contains(e, "this run is shard 1/2")) << e;
+  other.shard = Shard{};
+  e = user_error_message([&] { compute_crops(other); });
+  EXPECT_TRUE(contains(e, "started as shard 0/2") && contains(e, "this run is unsharded")) << e;
+  ASSERT_TRUE(fs::exists(dir / "s0.h5.partial"));  // refused, not discarded
+  o.resume = true;
+  const CropsResult r = compute_crops(o);
+  EXPECT_EQ(r.frames_resumed, 1);
+  EXPECT_EQ(r.crops, 4);
+  EXPECT_FALSE(fs::exists(dir / "s0.h5.partial"));
+}
+
 }  // namespace
 }  // namespace epe::test

@@ -8,9 +8,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <future>
-#include <iterator>
 #include <opencv2/imgproc.hpp>
 
 #include "epe/core/atomic_file.h"
