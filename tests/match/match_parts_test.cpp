@@ -179,9 +179,26 @@ TEST(MatchParts, BadSetsOfPartsAreClearErrorsAndWriteNothing) {
   EXPECT_EQ(read_text(out), "keep");
   fs::remove(out);
   // A crop store whose features changed after the parts were made (same crop table).
+  const std::string saved = s.dir / "real-saved.h5";
+  fs::copy_file(s.dst, saved);
   write_crops(s.dst, random_unit(900, 32, 7), 32, 5);
   e = merge_error(grid);
   EXPECT_TRUE(contains(e, "has changed") && contains(e, "target")) << e;
+  // ... or changed between the jobs: two parts of target shard 2/3 read different features.
+  MatchOptions late = s.options("late.h5");
+  late.src_shard = Shard{1, 2};
+  late.dst_shard = Shard{2, 3};
+  compute_matches(late);
+  e = merge_error({grid[0], grid[1], grid[2], grid[3], grid[4], late.out});
+  EXPECT_TRUE(contains(e, "read different features for the same shard")) << e;
+  // With the original store back, the same parts merge.
+  fs::copy_file(saved, s.dst, fs::copy_options::overwrite_existing);
+  EXPECT_EQ(merge_match_parts(grid, out, false, "epe merge match").parts, 6);
+  fs::remove(out);
+  // ... or replaced by another crop table.
+  write_crops(s.dst, random_unit(900, 32, 7), 32, 5, 320);
+  e = merge_error(grid);
+  EXPECT_TRUE(contains(e, "is not the one the parts were computed from")) << e;
   // A part is not a match store.
   EXPECT_TRUE(contains(user_error_message([&] { MatchStore::open(grid[0]); }), "match-part"));
 }
@@ -247,6 +264,15 @@ TEST(Knn, ExactListsDoNotDependOnHowTheQueriesAreBlocked) {
     EXPECT_EQ(sc, all.score) << "blocks of " << b;
   }
   EXPECT_EQ(all.index, brute_force(t, q, d, 10));
+  // Massive ties: an all-zero query scores 0 with every target, 900 copies of one target tie
+  // with each other; the lists are the smallest indices, as a brute-force scan ranks them.
+  std::vector<float> tied(3000 * d, 0.f), q2 = q;
+  for (std::int64_t i = 0; i < 3000; ++i) std::copy_n(t.begin() + (i < 900 ? 0 : i) * d, d, tied.begin() + i * d);
+  std::fill(q2.begin(), q2.begin() + d, 0.f);
+  const KnnBlock r = make_exact_knn(tied, 3000, d, "cpu")->search(q2.data(), 400, 10);
+  EXPECT_EQ(r.index, brute_force(tied, q2, d, 10));
+  EXPECT_EQ(std::vector<std::int64_t>(r.index.begin(), r.index.begin() + 10),
+            (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
 }
 
 }  // namespace

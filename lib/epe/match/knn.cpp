@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "epe/core/error.h"
 #include "epe/core/rng.h"
@@ -45,74 +46,85 @@ namespace {
 
 // Exact top-k from matrix-product scores. A GEMM's float sum for one pair can differ in its last
 // bits with the shape of the product (tiles, blocks, shards, CPU or GPU), which would reorder
-// near-ties. So each query keeps every candidate within `slack` of its k-th best GEMM score
-// (slack = twice the largest rounding error a d-term float sum can make, with a margin), and the
-// final lists rank the candidates by a fixed-order double dot product rounded to float, then by
-// the smaller index. The result depends on the vectors alone, never on how the scan was cut.
+// near-ties. So the GEMM scores only select candidates: a query's candidates are rescored by a
+// fixed-order double dot product rounded to float, and ranked by that score, then by the
+// smaller index. The result depends on the vectors alone, never on how the scan was cut.
+//
+// Each query keeps its k best rescored candidates and up to 2k + 64 pending GEMM candidates; when
+// the pending ones fill up they are thinned by their GEMM scores, rescored and merged, and the
+// threshold becomes the k-th best rescored score minus `slack` (4·d·2^-24·|q|·max|t|: more than
+// twice a d-term float sum's rounding error plus one float step), below which no GEMM score can
+// belong to a better candidate. Memory stays 3k + 64 candidates per query even when thousands of
+// targets tie (an all-zero query, duplicated crops).
 class Candidates {
  public:
-  Candidates(const float* queries, std::int64_t n, int k, int d, float target_norm)
-      : queries_(queries), n_(n), k_(k), d_(d), cap_(2 * k + 64), rows_(n), thr_(n, -std::numeric_limits<float>::infinity()),
-        slack_(n) {
+  using Target = std::function<const float*(std::int64_t)>;
+  Candidates(const float* queries, std::int64_t n, int k, int d, float target_norm, Target target)
+      : queries_(queries), n_(n), k_(k), d_(d), cap_(2 * k + 64), target_(std::move(target)), best_(n), pending_(n),
+        thr_(n, -std::numeric_limits<float>::infinity()), slack_(n) {
     for (std::int64_t i = 0; i < n; ++i) {
       double ss = 0;
       for (int j = 0; j < d; ++j) ss += static_cast<double>(queries[i * d + j]) * queries[i * d + j];
-      slack_[i] = static_cast<float>(4.0 * d * std::ldexp(1.0, -24) * std::sqrt(ss) * target_norm + 1e-30);
+      slack_[i] = static_cast<float>(4.0 * d * std::ldexp(1.0, -24) * std::sqrt(ss) * target_norm);
     }
   }
   float threshold(std::int64_t r) const { return thr_[r]; }
   float slack(std::int64_t r) const { return slack_[r]; }
   // One query's rows are offered from one thread at a time.
-  void offer(std::int64_t r, float score, std::int64_t index) {
-    if (score < thr_[r]) return;
-    auto& c = rows_[r];
-    c.emplace_back(score, index);
-    if (static_cast<int>(c.size()) >= cap_) prune(r);
+  void offer(std::int64_t r, float gemm_score, std::int64_t index) {
+    if (gemm_score < thr_[r]) return;
+    pending_[r].emplace_back(gemm_score, index);
+    if (static_cast<int>(pending_[r].size()) >= cap_) flush(r);
   }
-  // The final lists; `target(id)` gives target id's vector.
-  template <class Target>
-  KnnBlock finish(const Target& target) {
+  KnnBlock finish() {
     KnnBlock out = KnnBlock::empty(n_, k_);
     at::parallel_for(0, n_, 16, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t r = b; r < e; ++r) {
-        prune(r);
-        auto& c = rows_[r];
-        const float* q = queries_ + r * d_;
-        for (auto& [score, id] : c) {
-          const float* t = target(id);
-          double x = 0;
-          for (int j = 0; j < d_; ++j) x += static_cast<double>(q[j]) * t[j];
-          score = static_cast<float>(x);
+        flush(r);
+        for (std::size_t j = 0; j < best_[r].size(); ++j) {
+          out.score[r * k_ + static_cast<std::int64_t>(j)] = best_[r][j].first;
+          out.index[r * k_ + static_cast<std::int64_t>(j)] = best_[r][j].second;
         }
-        std::sort(c.begin(), c.end(), [](const auto& a, const auto& b) {
-          return a.first > b.first || (a.first == b.first && a.second < b.second);
-        });
-        for (int j = 0; j < k_ && j < static_cast<int>(c.size()); ++j) {
-          out.score[r * k_ + j] = c[j].first;
-          out.index[r * k_ + j] = c[j].second;
-        }
-        std::vector<std::pair<float, std::int64_t>>().swap(c);
       }
     });
     return out;
   }
 
  private:
-  // Keeps the candidates within slack of the k-th best GEMM score.
-  void prune(std::int64_t r) {
-    auto& c = rows_[r];
-    if (static_cast<int>(c.size()) < k_) return;
-    std::nth_element(c.begin(), c.begin() + (k_ - 1), c.end(),
-                     [](const auto& a, const auto& b) { return a.first > b.first; });
-    thr_[r] = std::max(thr_[r], c[k_ - 1].first - slack_[r]);
-    const float t = thr_[r];
-    c.erase(std::remove_if(c.begin(), c.end(), [t](const auto& a) { return a.first < t; }), c.end());
+  // Rescores the pending candidates, keeps the k best and raises the threshold. Pending ones more
+  // than `slack` below the k-th best pending GEMM score are beaten by k others whatever their
+  // exact scores, so they go without being rescored.
+  void flush(std::int64_t r) {
+    auto& best = best_[r];
+    auto& pending = pending_[r];
+    if (static_cast<int>(pending.size()) > k_) {
+      std::nth_element(pending.begin(), pending.begin() + (k_ - 1), pending.end(),
+                       [](const auto& a, const auto& b) { return a.first > b.first; });
+      const float cut = pending[static_cast<std::size_t>(k_ - 1)].first - slack_[r];
+      pending.erase(std::remove_if(pending.begin(), pending.end(), [cut](const auto& a) { return a.first < cut; }),
+                    pending.end());
+    }
+    const float* q = queries_ + r * d_;
+    for (const auto& [gemm, id] : pending) {
+      const float* t = target_(id);
+      double x = 0;
+      for (int j = 0; j < d_; ++j) x += static_cast<double>(q[j]) * t[j];
+      best.emplace_back(static_cast<float>(x), id);
+    }
+    pending.clear();
+    std::sort(best.begin(), best.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+    if (static_cast<int>(best.size()) > k_) best.resize(static_cast<std::size_t>(k_));
+    if (static_cast<int>(best.size()) == k_) thr_[r] = std::max(thr_[r], best.back().first - slack_[r]);
   }
 
   const float* queries_;
   std::int64_t n_;
   int k_, d_, cap_;
-  std::vector<std::vector<std::pair<float, std::int64_t>>> rows_;
+  Target target_;
+  std::vector<std::vector<std::pair<float, std::int64_t>>> best_;  // rescored, best first, at most k
+  std::vector<std::vector<std::pair<float, std::int64_t>>> pending_;  // GEMM score and id, not yet rescored
   std::vector<float> thr_, slack_;
 };
 
@@ -160,7 +172,7 @@ class ExactKnn : public KnnIndex {
   KnnBlock search(const float* queries, std::int64_t n, int k) override {
     EPE_ASSERT(k >= 1 && k <= n_, "ExactKnn: k = ", k, " with ", n_, " targets");
     c10::InferenceMode guard;
-    Candidates cand(queries, n, k, d_, norm_);
+    Candidates cand(queries, n, k, d_, norm_, [this](std::int64_t id) { return storage_.data() + id * d_; });
     at::Tensor q = torch::from_blob(const_cast<float*>(queries), {n, d_}, torch::kFloat).to(device_);
     // Tiles of about 64 MiB of scores.
     const std::int64_t tile = std::max<std::int64_t>(256, (16 << 20) / std::max<std::int64_t>(1, n));
@@ -182,7 +194,7 @@ class ExactKnn : public KnnIndex {
         }
       });
     }
-    return cand.finish([&](std::int64_t id) { return storage_.data() + id * d_; });
+    return cand.finish();
   }
 
   std::string describe() const override { return cat("exact (", device_.str(), ")"); }
@@ -342,7 +354,8 @@ class IvfKnn : public KnnIndex {
 
   KnnBlock search(const float* queries, std::int64_t n, int k) override {
     c10::InferenceMode guard;
-    Candidates cand(queries, n, k, d_, norm_);
+    const float* g = grouped_host_.data_ptr<float>();
+    Candidates cand(queries, n, k, d_, norm_, [this, g](std::int64_t id) { return g + pos_of_id_[id] * d_; });
     std::vector<faiss::Index::idx_t> probe(n * nprobe_);
     std::vector<float> pd(n * nprobe_);
     quantizer_.search(n, queries, nprobe_, pd.data(), probe.data());
@@ -372,8 +385,7 @@ class IvfKnn : public KnnIndex {
         }
       });
     }
-    const float* g = grouped_host_.data_ptr<float>();
-    return cand.finish([&](std::int64_t id) { return g + pos_of_id_[id] * d_; });
+    return cand.finish();
   }
 
   std::string describe() const override {

@@ -7,8 +7,9 @@
 // fixed-order double dot product (rounded to float) and ranked by that score, ties by the smaller
 // target index: the lists depend on the vectors alone, not on tile or block shapes, shards or
 // the device (a GEMM's float sums differ in their last bits between those), so they equal a
-// brute-force scan and a sharded search merges into exactly the unsharded one. FaissKnn wraps any FAISS index-factory string
-// (IVF, HNSW, PQ, ...) with inner-product metric. IvfKnn is an inverted-file index scanned with
+// brute-force scan and a sharded search merges into exactly the unsharded one. FaissKnn wraps
+// any FAISS index-factory string (IVF, HNSW, PQ, ...) with inner-product metric. IvfKnn is an
+// inverted-file index scanned with
 // matrix products, for large sets on CPUs where FAISS's scanner is slow; it rescores its
 // candidates like the exact search (so probing every list gives the exact lists).
 

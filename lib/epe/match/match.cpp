@@ -51,12 +51,6 @@ std::int64_t normalize_rows(std::vector<float>& f, int d, const std::vector<doub
   return l2_normalize_rows(f.data(), n, d);
 }
 
-std::string fixed(double v, int digits) {
-  char b[64];
-  std::snprintf(b, sizeof b, "%.*f", digits, v);
-  return b;
-}
-
 }  // namespace
 
 void MatchOptions::check() const {
@@ -87,9 +81,8 @@ void MatchOptions::check() const {
 
 // ---------------------------------------------------------------- writing
 
-void MatchHeader::write(H5::H5File& f, const char* format) const {
-  h5::write_store_header(f, format, std::string(format) == kMatchPartFormat ? kMatchPartVersion : kMatchStoreVersion,
-                         command, options_ini);
+void MatchHeader::write(H5::H5File& f, const char* format, int version) const {
+  h5::write_store_header(f, format, version, command, options_ini);
   h5::set_attr(f, "src", src);
   h5::set_attr(f, "dst", dst);
   h5::set_attr(f, "n_src", n_src);
@@ -138,7 +131,7 @@ struct MatchStoreWriter::Impl {
 
 MatchStoreWriter::MatchStoreWriter(const std::string& temp_path, const MatchHeader& h)
     : impl_(std::make_unique<Impl>(temp_path)), header_(h) {
-  h.write(impl_->f, kMatchStoreFormat);
+  h.write(impl_->f, kMatchStoreFormat, kMatchStoreVersion);
   const hsize_t k = static_cast<hsize_t>(h.k), chunk = std::max<hsize_t>(1, 65536 / k);
   impl_->knn_i = h5::create_rows<std::int64_t>(impl_->f, "/knn/index", {k}, chunk);
   impl_->knn_c = h5::create_rows<float>(impl_->f, "/knn/cosine", {k}, chunk);
@@ -211,11 +204,12 @@ std::string resolve_crop_store(const std::string& recorded, const std::string& b
 namespace {
 
 // The most memory the exact search holds at once: the target rows (float32), one block of
-// queries, its score tile, its candidate lists (at most 2k + 64 per query, knn.cpp) and lists.
+// queries, its score tile, its candidate lists (at most 3k + 64 pairs of 16 bytes per query,
+// knn.cpp) and lists.
 std::int64_t search_memory(std::int64_t targets, std::int64_t block, int d, int k) {
   const std::int64_t tile = std::max<std::int64_t>(256, (16 << 20) / std::max<std::int64_t>(1, block));
   return 4 * d * (targets + block) + 4 * block * std::min(tile, std::max<std::int64_t>(1, targets)) +
-         12 * block * (3 * k + 64);
+         16 * block * (3 * k + 64);
 }
 
 // A part already at `o.out` that this run would write identically: true (nothing to do). The
@@ -406,9 +400,10 @@ MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
 std::string format_match_summary(const MatchResult& r, const std::string& out) {
   const double min_cosine = r.threshold;
   const bool center = r.center;
-  std::string s = cat("  pairs kept (cosine >= ", fixed(min_cosine, 3), "): ", r.pairs, " of ", r.n_src * r.k, "\n");
-  s += cat("  source crops with >= 1 match: ", fixed(100.0 * r.src_matched / r.n_src, 1),
-           " %   target crops used: ", fixed(100.0 * r.dst_used / r.n_dst, 1), " %\n");
+  std::string s =
+      cat("  pairs kept (cosine >= ", format_number(min_cosine, "%.3f"), "): ", r.pairs, " of ", r.n_src * r.k, "\n");
+  s += cat("  source crops with >= 1 match: ", format_number(100.0 * r.src_matched / r.n_src, "%.1f"),
+           " %   target crops used: ", format_number(100.0 * r.dst_used / r.n_dst, "%.1f"), " %\n");
   s += "  cosine of the k neighbours:\n";
   std::int64_t peak = 1;
   for (auto c : r.histogram) peak = std::max(peak, c);

@@ -31,7 +31,7 @@ struct MatchPartWriter::Impl {
 
 MatchPartWriter::MatchPartWriter(const std::string& temp_path, const MatchHeader& h)
     : impl_(std::make_unique<Impl>(temp_path)), k_(h.k) {
-  h.write(impl_->f, kMatchPartFormat);
+  h.write(impl_->f, kMatchPartFormat, kMatchPartVersion);
   const hsize_t k = static_cast<hsize_t>(h.k), chunk = std::max<hsize_t>(1, 65536 / k);
   impl_->knn_i = h5::create_rows<std::int64_t>(impl_->f, "/knn/index", {k}, chunk);
   impl_->knn_c = h5::create_rows<float>(impl_->f, "/knn/cosine", {k}, chunk);
@@ -217,14 +217,17 @@ MatchResult merge_match_parts(const std::vector<std::string>& paths, const std::
   if (progress) progress->set_total(2 * h.n_src + h.n_dst);
   std::map<int, std::pair<std::string, std::string>> src_sha, dst_sha;
   MatchResult res;
+  // Every part of one shard must have read the same features.
+  auto agree = [](std::map<int, std::pair<std::string, std::string>>& seen, int shard, const std::string& sha,
+                  const std::string& path) {
+    const auto [it, fresh] = seen.emplace(shard, std::make_pair(sha, path));
+    EPE_CHECK(it->second.first == sha, "'", path, "' and '", it->second.second,
+              "' read different features for the same shard (the crop store changed between the jobs)");
+  };
   for (const auto& [c, i] : cell) {
     const MatchPart& p = parts[i];
-    for (auto [map, key, sha] : {std::make_tuple(&src_sha, c.first, &p.record.src_rows_sha256),
-                                 std::make_tuple(&dst_sha, c.second, &p.record.dst_rows_sha256)}) {
-      const auto [it, fresh] = map->emplace(key, std::make_pair(*sha, p.path));
-      EPE_CHECK(it->second.first == *sha, "'", p.path, "' and '", it->second.second,
-                "' read different features for the same shard (the crop store changed between the jobs)");
-    }
+    agree(src_sha, c.first, p.record.src_rows_sha256, p.path);
+    agree(dst_sha, c.second, p.record.dst_rows_sha256, p.path);
     if (c.second == 0) res.zero_vectors += p.record.src_zero_vectors;
     if (c.first == 0) res.zero_vectors += p.record.dst_zero_vectors;
   }

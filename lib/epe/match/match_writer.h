@@ -31,7 +31,7 @@ struct MatchHeader {
   std::string src_boxes_sha256, dst_boxes_sha256;    // of their crop tables
   std::string command, options_ini;
 
-  void write(H5::H5File& f, const char* format) const;  // store header + these attributes
+  void write(H5::H5File& f, const char* format, int version) const;  // store header + these attributes
   static MatchHeader read(const H5::H5File& f);
 };
 
