@@ -4,6 +4,7 @@
 #include "epe/core/error.h"
 #include "epe/core/log.h"
 #include "epe/core/progress.h"
+#include "epe/core/shard.h"
 #include "epe/metrics/color_transfer.h"
 #include "epe/metrics/lpips_pairs.h"
 #include "epe/metrics/metrics.h"
@@ -26,6 +27,21 @@ void add_extractor(OptionSet& s, ExtractorOptions& e) {
                              "| legacy-tf (torch-fidelity/pytorch-fid: TF1 bilinear) | opencv");
   s.add("device", &e.device, "cpu | cuda | cuda:N").not_recorded();
   s.add("batch", &e.batch, "images per forward pass").not_recorded();
+}
+
+int print_shards(const MetricsShardResult& r, const MetricsOptions& o) {
+  std::printf("metrics: shard %s of %zu feature set(s) in %s, into %s (no metrics: epe merge features --out CACHE "
+              "%s, then epe metrics --cache CACHE)\n",
+              o.shard.label().c_str(), r.stores.size(), format_duration(r.seconds).c_str(), o.out.c_str(),
+              o.out.c_str());
+  for (const FeatureShardResult& x : r.stores)
+    std::printf("  %-9s rows [%lld, %lld) of %lld of %s: %s%s\n", x.extractor.c_str(),
+                static_cast<long long>(x.row_begin), static_cast<long long>(x.row_end), static_cast<long long>(x.rows),
+                x.source.c_str(), x.path.c_str(), x.already_complete ? " (already complete)" : "");
+  if (!r.skipped.empty())
+    std::printf("  not sharded: %s (the unsharded run computes them)\n", join(r.skipped, ", ").c_str());
+  for (const auto& w : r.warnings) std::printf("  WARNING: %s\n", w.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -81,6 +97,13 @@ int run_metrics(const Args& args) {
   s.add("seg-classes", &sp.classes, "semantic: epe segment's --classes");
   s.add("seg-batch", &sp.batch, "semantic: windows per forward pass").not_recorded();
   s.add("cache", &o.cache, "feature cache folder (reused by later runs)").not_recorded();
+  std::string shard;
+  s.add("shard", &shard,
+        "I/N: extract only the Inception/VGG-16 features (fid, kid, kvd, prdc) of part I (0-based) of N contiguous "
+        "parts of every set's rows into shard stores in --out (a folder all shards may share) and compute no "
+        "metric; epe merge features --out CACHE joins them into a --cache; auto: from SLURM_ARRAY_TASK_ID/"
+        "SLURM_ARRAY_TASK_COUNT")
+      .not_recorded();
   s.add("seed", &o.seed, "seed of subsets and crops");
   s.add("force", &o.force, "replace an existing output folder").not_recorded();
   if (!parse_command(s, c, args)) return 0;
@@ -88,6 +111,8 @@ int run_metrics(const Args& args) {
   o.metrics = split_list(metrics);
   if (!names.empty()) o.names = split_list(names);
   o.extractor.threads = c.threads;
+  o.shard = parse_shard(shard);
+  if (o.shard.active()) return print_shards(extract_metric_shards(o), o);
   MetricsResult r = run_metrics(o);
   std::printf("metrics: %zu fake set(s) against %lld real frames, in %s (feature cache: %d hit, %d computed)\n",
               r.rows.size(), static_cast<long long>(r.real_frames), format_duration(r.seconds).c_str(), r.cache_hits,

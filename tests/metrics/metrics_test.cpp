@@ -205,6 +205,51 @@ TEST(MetricsCli, ColourTransferMetricsCacheLpipsAndErrors) {
   EXPECT_TRUE(contains(out, "of the same size")) << out;
 }
 
+TEST(MetricsCli, ShardedFeatureExtractionMergesIntoACacheThatGivesTheUnshardedNumbers) {
+  TempDir dir;
+  std::string out;
+  const std::string demo = dir / "demo";
+  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 7 --height 120 --width 200 --seed 5 --quiet", &out), 0) << out;
+  write_tiny_inception(dir / "inception.pt");
+  const std::string common = " --real " + demo + "/real.csv --fake " + demo + "/synthetic.csv --names input --inception " +
+                             dir / "inception.pt" + " --kvd-size 64x96 --kid-subsets 10 --batch 3 --metrics fid,kid,kvd";
+  ASSERT_EQ(run_epe("metrics --out " + dir / "m0" + common, &out), 0) << out;
+  // Shard 0 by index, shard 1 from a Slurm array's environment, both into one folder.
+  ASSERT_EQ(run_epe("metrics --shard 0/2 --out " + dir / "shards" + common, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "metrics: shard 0/2 of 4 feature set(s)")) << out;
+  EXPECT_TRUE(contains(out, "rows [0, 3) of 7 of " + demo + "/real.csv")) << out;
+  EXPECT_TRUE(contains(out, "WARNING: VGG-16 has RANDOM weights")) << out;
+  ASSERT_EQ(run_command("SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=2 " + std::string(EPE_BINARY) +
+                            " metrics --shard auto --out " + dir / "shards" + common,
+                        &out),
+            0)
+      << out;
+  EXPECT_TRUE(contains(out, "metrics: shard 1/2")) << out;
+  EXPECT_TRUE(contains(out, "rows [3, 7) of 7")) << out;
+  ASSERT_EQ(run_epe("metrics --shard 0/2 --out " + dir / "shards" + common, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "(already complete)")) << out;
+  ASSERT_EQ(run_epe("merge features --out " + dir / "cache " + dir / "shards", &out), 0) << out;
+  EXPECT_TRUE(contains(out, "merge: 8 shards into 4 feature stores (28 rows)")) << out;
+  // The unsharded run reads every set from the merged cache and gives the same numbers.
+  ASSERT_EQ(run_epe("metrics --out " + dir / "m1 --cache " + dir / "cache" + common, &out), 0) << out;
+  EXPECT_TRUE(contains(out, "feature cache: 4 hit, 0 computed")) << out;
+  const std::string j0 = read_text(dir / "m0/metrics.json"), j1 = read_text(dir / "m1/metrics.json");
+  for (const char* key : {"fid", "kid_mean", "kid_std", "kvd_mean", "kvd_std"})
+    EXPECT_EQ(json_number(j0, "input", key), json_number(j1, "input", key)) << key;
+  // Errors.
+  EXPECT_EQ(run_epe("metrics --shard 0/2 --cache " + dir / "cache --out " + dir / "s2" + common, &out), 1);
+  EXPECT_TRUE(contains(out, "options --shard and --cache")) << out;
+  EXPECT_EQ(run_epe("metrics --shard 0/2 --out " + dir / "s2 --real " + demo + "/real.csv --fake " + demo +
+                        "/synthetic.csv --metrics skvd",
+                    &out),
+            1);
+  EXPECT_TRUE(contains(out, "need no whole-frame features")) << out;
+  EXPECT_EQ(run_epe("metrics --shard 2/2 --out " + dir / "s2" + common, &out), 1);
+  EXPECT_TRUE(contains(out, "--shard")) << out;
+  EXPECT_EQ(run_epe("merge features --out " + dir / "cache2 " + dir / "shards/does-not-exist.h5", &out), 1);
+  EXPECT_TRUE(contains(out, "does-not-exist.h5' does not exist")) << out;
+}
+
 TEST(Features, CacheKeyFollowsTheImagesAndTheExtractor) {
   TempDir dir;
   fs::create_directories(dir / "imgs");

@@ -1,5 +1,6 @@
 #include "epe/metrics/features.h"
 
+#include "epe/metrics/feature_store.h"
 #include "epe/metrics/resize.h"
 
 #include <torch/script.h>
@@ -10,7 +11,6 @@
 #include <mutex>
 #include <opencv2/imgproc.hpp>
 
-#include "epe/core/atomic_file.h"
 #include "epe/core/error.h"
 #include "epe/core/log.h"
 #include "epe/core/options.h"
@@ -130,6 +130,16 @@ torch::Tensor load_batch(const ImageSet& set, std::size_t begin, std::size_t end
   return x;
 }
 
+// The batches [b, e) of an extraction of images [begin, end) of a set of n: those of the whole
+// set's extraction (b a multiple of `batch`) that hold any of them.
+std::vector<std::pair<std::size_t, std::size_t>> batches(std::size_t n, std::size_t begin, std::size_t end,
+                                                         std::size_t batch) {
+  EPE_ASSERT(begin <= end && end <= n, "extract_rows: rows [", begin, ", ", end, ") of ", n);
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (std::size_t b = begin / batch * batch; b < end; b += batch) out.emplace_back(b, std::min(n, b + batch));
+  return out;
+}
+
 class InceptionExtractor : public FeatureExtractor {
  public:
   explicit InceptionExtractor(const ExtractorOptions& o) : o_(o), device_(nn::parse_device(o.device)) {
@@ -152,15 +162,14 @@ class InceptionExtractor : public FeatureExtractor {
     return cat("inception ", provenance_, " size=", o_.inception_size, " range=", o_.inception_range,
                " resize=", resize_text(o_.resize), return_features_ ? " return_features=1" : "");
   }
-  FeatureMatrix extract(const ImageSet& set, Progress* progress) override {
+  FeatureMatrix extract_rows(const ImageSet& set, std::size_t begin, std::size_t end, Progress* progress) override {
     torch::NoGradGuard no_grad;
     ThreadPool pool(o_.threads > 0 ? std::size_t(o_.threads) : 0);
     FeatureMatrix f;
-    f.n = static_cast<std::int64_t>(set.images.size());
+    f.n = static_cast<std::int64_t>(end - begin);
     const int s = o_.inception_size;
     const double mul = o_.inception_range == "0-255" ? 255.0 : 1.0;
-    for (std::size_t b = 0; b < set.images.size(); b += std::size_t(o_.batch)) {
-      const std::size_t e = std::min(set.images.size(), b + std::size_t(o_.batch));
+    for (const auto& [b, e] : batches(set.images.size(), begin, end, std::size_t(o_.batch))) {
       const ResizeMode mode = parse_resize_mode(o_.resize);
       torch::Tensor x =
           load_batch(set, b, e, pool, [s, mode](const cv::Mat& m) { return resize_frame(m, s, s, mode); });
@@ -174,8 +183,8 @@ class InceptionExtractor : public FeatureExtractor {
                             "] input (it must return [N, D] features): ", what.substr(0, what.find('\n'))));
       }
       y = y.reshape({y.size(0), -1}).to(torch::kCPU, torch::kFloat32).contiguous();
-      append(f, y, set, b);
-      if (progress) progress->add(static_cast<std::int64_t>(e - b));
+      append(f, y, set, b, begin, end);
+      if (progress) progress->add(static_cast<std::int64_t>(std::min(e, end) - std::max(b, begin)));
     }
     return f;
   }
@@ -188,16 +197,21 @@ class InceptionExtractor : public FeatureExtractor {
   std::string provenance_;
 
  public:
-  static void append(FeatureMatrix& f, const torch::Tensor& y, const ImageSet& set, std::size_t b) {
+  // Appends the rows of batch `y` (images b, b+1, ... of `set`) that lie in [begin, end).
+  static void append(FeatureMatrix& f, const torch::Tensor& y, const ImageSet& set, std::size_t b, std::size_t begin,
+                     std::size_t end) {
     if (f.d == 0) {
       f.d = static_cast<int>(y.size(1));
       f.data.reserve(static_cast<std::size_t>(f.n) * f.d);
     }
     EPE_CHECK(y.size(1) == f.d, set.where(b), ": the model returned ", y.size(1), " features, earlier images ", f.d);
-    const float* p = y.data_ptr<float>();
-    for (std::int64_t i = 0; i < y.numel(); ++i)
-      EPE_CHECK(std::isfinite(p[i]), set.where(b + std::size_t(i / f.d)), ": the model returned a non-finite feature");
-    f.data.insert(f.data.end(), p, p + y.numel());
+    const std::size_t first = std::max(b, begin) - b, last = std::min(b + std::size_t(y.size(0)), end) - b;
+    const float* p = y.data_ptr<float>() + first * std::size_t(f.d);
+    const std::size_t count = (last - first) * std::size_t(f.d);
+    for (std::size_t i = 0; i < count; ++i)
+      EPE_CHECK(std::isfinite(p[i]), set.where(b + first + i / std::size_t(f.d)),
+                ": the model returned a non-finite feature");
+    f.data.insert(f.data.end(), p, p + count);
   }
 };
 
@@ -214,16 +228,15 @@ class VggExtractor : public FeatureExtractor {
     return cat("vgg16 ", vgg_->provenance(), " tap=", o_.vgg_tap, " pool=", o_.vgg_pool, " size=", o_.vgg_size,
                " norm=imagenet padding=zeros resize=", resize_text(o_.resize));
   }
-  FeatureMatrix extract(const ImageSet& set, Progress* progress) override {
+  FeatureMatrix extract_rows(const ImageSet& set, std::size_t begin, std::size_t end, Progress* progress) override {
     torch::NoGradGuard no_grad;
     ThreadPool pool(o_.threads > 0 ? std::size_t(o_.threads) : 0);
     FeatureMatrix f;
-    f.n = static_cast<std::int64_t>(set.images.size());
+    f.n = static_cast<std::int64_t>(end - begin);
     const auto size = size_;
     const bool native = o_.vgg_size == "native";
     const std::size_t batch = native ? 1 : std::size_t(o_.batch);
-    for (std::size_t b = 0; b < set.images.size(); b += batch) {
-      const std::size_t e = std::min(set.images.size(), b + batch);
+    for (const auto& [b, e] : batches(set.images.size(), begin, end, batch)) {
       const ResizeMode mode = parse_resize_mode(o_.resize);
       torch::Tensor x = load_batch(set, b, e, pool, [size, native, mode](const cv::Mat& m) {
         return native ? m : resize_frame(m, size.first, size.second, mode);
@@ -231,8 +244,8 @@ class VggExtractor : public FeatureExtractor {
       torch::Tensor y = (*vgg_).forward(nn::normalize(x, nn::Normalization::imagenet()).to(device_), tap_);
       y = o_.vgg_pool == "mean" ? y.mean({2, 3}) : y.reshape({y.size(0), -1});
       y = y.to(torch::kCPU, torch::kFloat32).contiguous();
-      InceptionExtractor::append(f, y, set, b);
-      if (progress) progress->add(static_cast<std::int64_t>(e - b));
+      InceptionExtractor::append(f, y, set, b, begin, end);
+      if (progress) progress->add(static_cast<std::int64_t>(std::min(e, end) - std::max(b, begin)));
     }
     return f;
   }
@@ -268,14 +281,22 @@ std::unique_ptr<FeatureExtractor> make_vgg_extractor(const ExtractorOptions& o, 
   return std::make_unique<VggExtractor>(o, std::move(net));
 }
 
+std::string feature_cache_key(const FeatureExtractor& ex, const ImageSet& set) {
+  return sha256_hex(set.checksum + "\n" + ex.description());
+}
+
+std::string feature_cache_path(const std::string& cache_dir, const std::string& extractor, const std::string& key) {
+  return (fs::path(cache_dir) / cat(extractor, "-", key.substr(0, 16), ".h5")).string();
+}
+
 FeatureMatrix cached_features(FeatureExtractor& ex, const ImageSet& set, const std::string& cache_dir, bool* hit,
                               Progress* progress) {
   if (hit) *hit = false;
-  const std::string key = sha256_hex(set.checksum + "\n" + ex.description());
+  const std::string key = feature_cache_key(ex, set);
   std::string path;
   if (!cache_dir.empty()) {
     fs::create_directories(cache_dir);
-    path = (fs::path(cache_dir) / cat(ex.name(), "-", key.substr(0, 16), ".h5")).string();
+    path = feature_cache_path(cache_dir, ex.name(), key);
     if (fs::exists(path)) {
       try {
         std::lock_guard<std::mutex> lock(h5::h5_mutex());
@@ -299,19 +320,13 @@ FeatureMatrix cached_features(FeatureExtractor& ex, const ImageSet& set, const s
   }
   FeatureMatrix m = ex.extract(set, progress);
   if (!path.empty()) {
-    AtomicFile out(path);
-    {
-      std::lock_guard<std::mutex> lock(h5::h5_mutex());
-      H5::H5File f = h5::create_file(out.temp_path());
-      h5::write_store_header(f, kFeatureStoreFormat, kFeatureStoreVersion, "epe metrics", "");
-      h5::write(f, "/features", m.data, {hsize_t(m.n), hsize_t(m.d)});
-      h5::write_strings(f, "/images", set.images);
-      h5::set_attr(f, "key", key);
-      h5::set_attr(f, "source", set.source);
-      h5::set_attr(f, "set_checksum", set.checksum);
-      h5::set_attr(f, "extractor", ex.description());
-    }
-    out.commit();
+    FeatureStoreInfo info;
+    info.key = key;
+    info.source = set.source;
+    info.set_checksum = set.checksum;
+    info.extractor = ex.description();
+    info.name = ex.name();
+    write_feature_store(path, info, m, set.images);
   }
   return m;
 }

@@ -61,7 +61,15 @@ class FeatureExtractor {
   virtual ~FeatureExtractor() = default;
   virtual std::string name() const = 0;         // "inception" | "vgg"
   virtual std::string description() const = 0;  // provenance + preprocessing; the cache key
-  virtual FeatureMatrix extract(const ImageSet& set, Progress* progress) = 0;
+  // The features of images [begin, end) of `set`, as rows 0 .. end-begin-1. The images go through
+  // the network in the batches an extraction of the whole set uses (batch b holds images
+  // [b*batch, (b+1)*batch)), the first and last batch in full even when they reach outside
+  // [begin, end), so that every row is bit for bit the row of the whole set's extraction: a
+  // convolution's result can depend on the batch it is computed in.
+  virtual FeatureMatrix extract_rows(const ImageSet& set, std::size_t begin, std::size_t end, Progress* progress) = 0;
+  FeatureMatrix extract(const ImageSet& set, Progress* progress) {
+    return extract_rows(set, 0, set.images.size(), progress);
+  }
   bool random_init = false;
 };
 
@@ -71,6 +79,12 @@ std::unique_ptr<FeatureExtractor> make_vgg_extractor(const ExtractorOptions& o, 
 
 // The VGG-16 the extractor options describe (zero padding, moved to o.device).
 std::shared_ptr<nn::Vgg16> make_metrics_vgg(const ExtractorOptions& o);
+
+// The key of a set's features in a cache: SHA-256 of the set's checksum and the extractor's
+// description (hex).
+std::string feature_cache_key(const FeatureExtractor& ex, const ImageSet& set);
+// CACHE/<extractor>-<first 16 hex digits of the key>.h5
+std::string feature_cache_path(const std::string& cache_dir, const std::string& extractor, const std::string& key);
 
 // The set's features: read from `cache_dir` when a store with the same key exists, else
 // extracted (and written there when cache_dir is not empty). `hit` says which.

@@ -43,6 +43,9 @@ void MetricsOptions::check() const {
             "' is not inception or vgg");
   EPE_CHECK(prdc_k >= 1, "option --prdc-k must be >= 1");
   EPE_CHECK(!out.empty(), "option --out is required");
+  EPE_CHECK(!shard.active() || cache.empty(),
+            "options --shard and --cache: a shard run writes its feature shards into --out; join the shards of all "
+            "jobs into a cache with epe merge features --out CACHE, then run epe metrics --cache CACHE unsharded");
   EPE_CHECK(kid_subsets >= 1 && kid_subset_size >= 2, "options --kid-subsets >= 1 and --kid-subset-size >= 2");
   extractor.check();
   const auto asked = [&](const char* m) { return std::find(metrics.begin(), metrics.end(), m) != metrics.end(); };
@@ -327,8 +330,43 @@ std::string format_metrics_table(const MetricsResult& r, bool md) {
   return s;
 }
 
+MetricsShardResult extract_metric_shards(const MetricsOptions& o) {
+  o.check();
+  EPE_CHECK(o.shard.active(), "extract_metric_shards: no --shard");
+  const auto t0 = std::chrono::steady_clock::now();
+  MetricsShardResult r;
+  std::vector<std::pair<std::string, ImageSet>> sets;  // what to call it, the set
+  sets.emplace_back("real", read_image_set(o.real));
+  for (std::size_t i = 0; i < o.fakes.size(); ++i)
+    sets.emplace_back(o.names.empty() ? fs::path(o.fakes[i]).stem().string() : o.names[i], read_image_set(o.fakes[i]));
+  std::vector<std::unique_ptr<FeatureExtractor>> extractors;
+  if (wants(o, "fid") || wants(o, "kid") || (wants(o, "prdc") && o.prdc_features == "inception"))
+    extractors.push_back(make_inception_extractor(o.extractor));
+  if (wants(o, "kvd") || (wants(o, "prdc") && o.prdc_features == "vgg"))
+    extractors.push_back(make_vgg_extractor(o.extractor));
+  for (const char* m : {"skvd", "ckvd", "semantic"})
+    if (wants(o, m)) r.skipped.push_back(m);
+  EPE_CHECK(!extractors.empty(), "option --shard: the metrics asked (", join(o.metrics, ","),
+            ") need no whole-frame features; a shard run extracts the Inception features of fid, kid and prdc and "
+            "the VGG-16 features of kvd (sKVD/cKVD crops and semantic labels are computed by the unsharded run)");
+  for (const auto& ex : extractors)
+    if (ex->random_init)
+      r.warnings.push_back("VGG-16 has RANDOM weights (no --vgg): the KVD these features give is not comparable with "
+                           "published numbers");
+  for (const auto& ex : extractors)
+    for (const auto& [what, set] : sets) {
+      const auto [begin, end] = o.shard.rows(static_cast<std::int64_t>(set.images.size()));
+      Progress p(cat(ex->name(), " features of ", what, " (shard ", o.shard.label(), ")"), end - begin, "images");
+      r.stores.push_back(write_feature_shard(*ex, set, o.shard, o.out, o.force, &p));
+      p.finish();
+    }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
 MetricsResult run_metrics(const MetricsOptions& o) {
   o.check();
+  EPE_CHECK(!o.shard.active(), "run_metrics: a --shard run extracts features only (extract_metric_shards)");
   const auto t0 = std::chrono::steady_clock::now();
   check_output_path(o.out, o.force);
   MetricsResult r;

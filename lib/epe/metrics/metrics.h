@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "epe/core/shard.h"
+#include "epe/metrics/feature_store.h"
 #include "epe/metrics/features.h"
 #include "epe/metrics/kernel.h"
 #include "epe/metrics/semantic.h"
@@ -31,6 +33,7 @@ struct MetricsOptions {
   int prdc_k = 5;                           // nearest neighbour of the precision/recall/density/coverage radii
   std::string prdc_features = "inception";  // inception | vgg (KVD's extractor)
   std::string cache;                        // feature cache folder ("" = none)
+  Shard shard;                              // active: extract_metric_shards() (no metrics)
   std::uint64_t seed = 0;
   bool force = false;
   std::string command;
@@ -62,6 +65,21 @@ struct MetricsResult {
 };
 
 MetricsResult run_metrics(const MetricsOptions& o);
+
+// `epe metrics --shard I/N`: the whole-frame features the metrics of `o` need (Inception for
+// fid/kid/prdc, VGG-16 for kvd/prdc with --prdc-features vgg) of shard I of the real set and of
+// every fake set, written as shard stores into the folder o.out (feature_store.h), which many
+// jobs may share; no metric is computed. `epe merge features --out CACHE` joins the shards of
+// all jobs into a feature cache, and `epe metrics --cache CACHE` (unsharded) then reads every
+// set's features from it and computes the metrics. sKVD/cKVD crops and semantic labels are not
+// sharded: the unsharded run computes them (`skipped` names them).
+struct MetricsShardResult {
+  std::vector<FeatureShardResult> stores;  // one per (set, extractor), the real set first
+  std::vector<std::string> skipped;        // the asked metrics whose inputs a shard does not extract
+  std::vector<std::string> warnings;       // random-init networks
+  double seconds = 0;
+};
+MetricsShardResult extract_metric_shards(const MetricsOptions& o);
 
 // The console / markdown table of a result.
 std::string format_metrics_table(const MetricsResult& r, bool markdown);
