@@ -51,13 +51,13 @@ TEST(Slurm, ShardedCropsAndMatchGridAsArrayJobsEqualTheSingleProcessRun) {
   test::write_text(dir / "config.sh", "source " + root + "/pipelines/slurm/config.sh\n"
                                       "EPE=" EPE_BINARY "\nOUT=" + run + "\nSYNTHETIC=" + data + "/synthetic.csv\n"
                                       "REAL=" + data + "/real.csv\nSTAGES=\"crops match weights train\"\n"
-                                      "CROPS_SHARDS=3\nMATCH_SRC_SHARDS=2\nMATCH_DST_SHARDS=3\n"
+                                      "CROPS_SHARDS=3\nMATCH_SRC_SHARDS=2\nMATCH_DST_SHARDS=4\n"
                                       "MATCH_ARGS=\"--min-cosine 0.3\"\n"
                                       "TRAIN_TASKS=2\nTRAIN_SBATCH=\"--cpus-per-task=1\"\n"
                                       "TRAIN_ARGS=\"--steps 4 --dist-timeout 60\"\n");
   ASSERT_EQ(test::run_command(cluster.env + "bash " + root + "/pipelines/slurm/submit.sh " + (dir / "config.sh"), &out), 0)
       << out;
-  EXPECT_TRUE(has(out, "8 jobs submitted")) << out;
+  EXPECT_TRUE(has(out, "8 jobs submitted")) << out;  // crops x 2, merges x 2, match, merge, weights, train
   // Wait (bounded) until the queue is empty.
   const auto t0 = std::chrono::steady_clock::now();
   for (;;) {
@@ -100,13 +100,15 @@ TEST(Slurm, ShardedCropsAndMatchGridAsArrayJobsEqualTheSingleProcessRun) {
       EXPECT_EQ(test::read_text(cat(dir / "a", "/crop_", set, ext)), test::read_text(cat(dir / "b", "/crop_", set, ext)))
           << set << ext;
   }
+  ASSERT_EQ(epe("weights " + one + "/match.h5", &out), 0) << out;
   ASSERT_EQ(epe("export " + run + "/match/match.h5 --out " + (dir / "a") + " --name m", &out), 0) << out;
   ASSERT_EQ(epe("export " + one + "/match.h5 --out " + (dir / "b") + " --name m", &out), 0) << out;
   const std::string pairs = test::read_text(dir / "a/matched_crops_m.csv");
   EXPECT_EQ(pairs, test::read_text(dir / "b/matched_crops_m.csv"));
+  EXPECT_EQ(test::read_text(dir / "a/crop_weights_m.npz"), test::read_text(dir / "b/crop_weights_m.npz"));
   EXPECT_GT(std::count(pairs.begin(), pairs.end(), '\n'), 10);
   // Per-task logs.
-  EXPECT_TRUE(has(test::read_text(run + "/logs/match-merge-" + merge_id + ".log"), "merge: 6 parts")) << merge_id;
+  EXPECT_TRUE(has(test::read_text(run + "/logs/match-merge-" + merge_id + ".log"), "merge: 8 parts")) << merge_id;
   // Training ran as two ranks started by srun, met over c10d and ended with the same parameters.
   const std::string train = test::read_text(run + "/logs/train-" + train_id + ".log");
   const std::string marker = "rank 0 parameters sha256 ";
