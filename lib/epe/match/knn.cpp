@@ -174,25 +174,39 @@ class ExactKnn : public KnnIndex {
     c10::InferenceMode guard;
     Candidates cand(queries, n, k, d_, norm_, [this](std::int64_t id) { return storage_.data() + id * d_; });
     at::Tensor q = torch::from_blob(const_cast<float*>(queries), {n, d_}, torch::kFloat).to(device_);
-    // Tiles of about 64 MiB of scores.
-    const std::int64_t tile = std::max<std::int64_t>(256, (16 << 20) / std::max<std::int64_t>(1, n));
-    for (std::int64_t t0 = 0; t0 < n_; t0 += tile) {
-      const std::int64_t t1 = std::min(n_, t0 + tile);
-      at::Tensor s = torch::mm(q, targets_.slice(0, t0, t1).t());  // [n, t1 - t0]
-      if (device_.is_cuda()) {
-        offer_gpu_tile(s, t0, k, cand);
-        continue;
+    if (device_.is_cuda()) {
+      // Tiles of about 64 MiB of scores.
+      const std::int64_t tile = std::max<std::int64_t>(256, (16 << 20) / std::max<std::int64_t>(1, n));
+      for (std::int64_t t0 = 0; t0 < n_; t0 += tile) {
+        const std::int64_t t1 = std::min(n_, t0 + tile);
+        offer_gpu_tile(torch::mm(q, targets_.slice(0, t0, t1).t()), t0, k, cand);
       }
-      s = s.contiguous();
-      const float* sp = s.data_ptr<float>();
-      const std::int64_t w = t1 - t0;
-      at::parallel_for(0, n, 16, [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t r = b; r < e; ++r) {
-          const float* row = sp + r * w;
-          for (std::int64_t j = 0; j < w; ++j)
-            if (row[j] >= cand.threshold(r)) cand.offer(r, row[j], t0 + j);
-        }
-      });
+      return cand.finish();
+    }
+    // CPU: tiles of 64 MiB of scores (up to 16384 queries x 1024 targets), all written into one
+    // buffer. A fresh tensor per product spent more time in page faults than in the product;
+    // smaller tiles lose to the hand-over between BLAS's threads and the OpenMP threads that
+    // scan the scores (each side spins while the other works).
+    const std::int64_t rows = std::min<std::int64_t>(n, 16384);
+    const std::int64_t tile = std::min<std::int64_t>(n_, std::max<std::int64_t>(256, (16 << 20) / rows));
+    at::Tensor buf = at::empty({rows * tile}, torch::kFloat);
+    for (std::int64_t r0 = 0; r0 < n; r0 += rows) {
+      const std::int64_t r1 = std::min(n, r0 + rows);
+      const at::Tensor qr = q.slice(0, r0, r1);
+      for (std::int64_t t0 = 0; t0 < n_; t0 += tile) {
+        const std::int64_t t1 = std::min(n_, t0 + tile), w = t1 - t0;
+        at::Tensor s = buf.narrow(0, 0, (r1 - r0) * w).view({r1 - r0, w});
+        at::mm_out(s, qr, targets_.slice(0, t0, t1).t());
+        const float* sp = s.data_ptr<float>();
+        at::parallel_for(r0, r1, 16, [&](std::int64_t b, std::int64_t e) {
+          for (std::int64_t r = b; r < e; ++r) {
+            const float* row = sp + (r - r0) * w;
+            const float thr = cand.threshold(r);
+            for (std::int64_t j = 0; j < w; ++j)
+              if (row[j] >= thr && row[j] >= cand.threshold(r)) cand.offer(r, row[j], t0 + j);
+          }
+        });
+      }
     }
     return cand.finish();
   }
