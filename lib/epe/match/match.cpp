@@ -60,7 +60,7 @@ void MatchOptions::check() const {
   EPE_CHECK(k >= 1, "option -k: must be >= 1, got ", k);
   EPE_CHECK(min_cosine >= -1.0 && min_cosine <= 1.0, "option --min-cosine: ", min_cosine,
             " is outside [-1, 1] (cosine similarities lie there)");
-  EPE_CHECK(block >= 1, "option --block: must be >= 1");
+  EPE_CHECK(block >= 0, "option --block: must be >= 0 (0 = auto)");
   EPE_CHECK(nprobe >= 0 && ef_search >= 0 && train_size >= 0,
             "options --nprobe, --ef-search, --train-size: must be >= 0");
   EPE_CHECK(!index.empty(), "option --index: empty (use exact, ivf or a FAISS factory string)");
@@ -347,7 +347,11 @@ MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
   std::vector<float>().swap(targets);
   if (index) res.index = index->describe();
   h.index = res.index;
-  const std::int64_t block = std::min<std::int64_t>(o.block, std::max<std::int64_t>(1, rec.src_end - rec.src_begin));
+  // auto: a quarter of the targets this job holds, within 4096 .. 65536, so that a job's memory
+  // shrinks with its target shard instead of being held up by the source block.
+  const std::int64_t block_option =
+      o.block > 0 ? o.block : std::clamp<std::int64_t>(n_targets / 4, 4096, 65536);
+  const std::int64_t block = std::min<std::int64_t>(block_option, std::max<std::int64_t>(1, rec.src_end - rec.src_begin));
   if (o.index == "exact") res.memory_bound_bytes = search_memory(n_targets, block, d, o.k);
 
   // The search, block by block over this shard's source rows.
