@@ -29,8 +29,8 @@ int run_match(const Args& args) {
   s.add("ef-search", &o.ef_search, "HNSW efSearch (0 = FAISS default)");
   s.add("train-size", &o.train_size, "training sample (0 = ivf: 32 x lists; FAISS: max(50 x lists, 10000))");
   s.add("center", &o.center, "subtract the mean feature of both sets before normalising");
-  s.add("block", &o.block, "source crops per query block (memory: index + one block); 0 = auto: a quarter of the job's targets, "
-        "within 4096..65536").not_recorded();
+  s.add("block", &o.block, "source crops per query block (memory: index + one block); 0 = auto: for exact search a quarter of "
+        "the job's targets within 4096..65536, else 65536").not_recorded();
   s.add("device", &o.device, "cpu | cuda | cuda:N (exact search on the GPU)").not_recorded();
   s.add("seed", &o.seed, "seed of the training sample");
   std::string src_shard, dst_shard;

@@ -347,10 +347,11 @@ MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
   std::vector<float>().swap(targets);
   if (index) res.index = index->describe();
   h.index = res.index;
-  // auto: a quarter of the targets this job holds, within 4096 .. 65536, so that a job's memory
-  // shrinks with its target shard instead of being held up by the source block.
+  // auto: for exact search a quarter of the targets this job holds, within 4096 .. 65536, so
+  // that a job's memory shrinks with its target shard instead of being held up by the source
+  // block; 65536 for the other indices (IVF groups a block's queries by list: larger is faster).
   const std::int64_t block_option =
-      o.block > 0 ? o.block : std::clamp<std::int64_t>(n_targets / 4, 4096, 65536);
+      o.block > 0 ? o.block : o.index == "exact" ? std::clamp<std::int64_t>(n_targets / 4, 4096, 65536) : 65536;
   const std::int64_t block = std::min<std::int64_t>(block_option, std::max<std::int64_t>(1, rec.src_end - rec.src_begin));
   if (o.index == "exact") res.memory_bound_bytes = search_memory(n_targets, block, d, o.k);
 

@@ -54,7 +54,7 @@ struct MatchOptions {
   int ef_search = 0;            // HNSW efSearch (0 = FAISS default)
   std::int64_t train_size = 0;  // FAISS training sample (0 = automatic)
   bool center = false;          // subtract the mean feature of both sets before normalising
-  std::int64_t block = 0;       // source crops per query block; 0 = auto (targets / 4, in 4096..65536)
+  std::int64_t block = 0;       // source crops per query block; 0 = auto (exact: targets / 4, in 4096..65536; else 65536)
   std::string device = "cpu";   // cpu | cuda[:i] (exact backend on the GPU)
   std::uint64_t seed = 0;       // training sample
   Shard src_shard, dst_shard;   // --src-shard / --dst-shard: write a match part (see above)
