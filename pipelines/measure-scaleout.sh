@@ -12,7 +12,7 @@ W=${EPE_MEASURE_DIR:-/tmp/epe-measure}
 PARTS=("$@")
 [[ ${#PARTS[@]} -eq 0 ]] && PARTS=(crops match train memory)
 T=(/usr/bin/time -f "  wall %e s, peak %M KiB")
-mkdir -p "$W"
+mkdir -p "$W/c" "$W/m" "$W/t" "$W/b"
 trap 'rm -rf "$W"' EXIT
 now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc; }
