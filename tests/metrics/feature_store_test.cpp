@@ -168,6 +168,11 @@ TEST(FeatureShards, WrongSetsOfShardsAreErrorsThatWriteNothing) {
   EXPECT_TRUE(contains(e, "cut.h5")) << e;
   EXPECT_FALSE(fs::exists(cache)) << "nothing is written when the shards are wrong";
 
+  // A store of another shard under this shard's name (renamed by hand) is not taken as done.
+  fs::create_directories(dir / "renamed");
+  fs::copy_file(p0, feature_shard_path(dir / "renamed", "vgg", key, Shard{1, 3}));
+  e = error_of([&] { write_feature_shard(*ex, set, Shard{1, 3}, dir / "renamed", false, nullptr); });
+  EXPECT_TRUE(contains(e, "holds other features") && contains(e, "shard 0/3") && contains(e, "--force")) << e;
   // A rerun over a damaged store names it and asks for --force; with it the shard is redone.
   fs::resize_file(p2, size / 2);
   e = error_of([&] { write_feature_shard(*ex, set, Shard{2, 3}, s, false, nullptr); });

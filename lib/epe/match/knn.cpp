@@ -201,9 +201,12 @@ class ExactKnn : public KnnIndex {
         at::parallel_for(r0, r1, 16, [&](std::int64_t b, std::int64_t e) {
           for (std::int64_t r = b; r < e; ++r) {
             const float* row = sp + (r - r0) * w;
-            const float thr = cand.threshold(r);
+            float thr = cand.threshold(r);  // only rises, and only when this thread offers
             for (std::int64_t j = 0; j < w; ++j)
-              if (row[j] >= thr && row[j] >= cand.threshold(r)) cand.offer(r, row[j], t0 + j);
+              if (row[j] >= thr) {
+                cand.offer(r, row[j], t0 + j);
+                thr = cand.threshold(r);
+              }
           }
         });
       }

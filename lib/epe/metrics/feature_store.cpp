@@ -211,13 +211,12 @@ FeatureMergeResult merge_feature_shards(const std::vector<std::string>& inputs, 
     FeatureMatrix m;
     std::vector<std::string> images;
     for (std::size_t i : orders[k]) {
-      std::vector<hsize_t> dims;
       std::vector<float> rows;
       std::vector<std::string> names;
       {
         std::lock_guard<std::mutex> lock(h5::h5_mutex());
         H5::H5File f = h5::open_store(g[i].path, kFeatureStoreFormat, kFeatureStoreVersion);
-        rows = h5::read<float>(f, "/features", &dims);
+        rows = h5::read<float>(f, "/features");
         names = h5::read_strings(f, "/images");
       }
       if (g[i].rows > 0) m.d = g[i].d;

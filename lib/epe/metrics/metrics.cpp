@@ -55,6 +55,14 @@ void MetricsOptions::check() const {
 
 namespace {
 
+// The fake sets' names: --names, else the file names' stems.
+std::vector<std::string> fake_names(const MetricsOptions& o) {
+  if (!o.names.empty()) return o.names;
+  std::vector<std::string> names;
+  for (const auto& f : o.fakes) names.push_back(fs::path(f).stem().string());
+  return names;
+}
+
 bool wants(const MetricsOptions& o, const char* m) { return std::find(o.metrics.begin(), o.metrics.end(), m) != o.metrics.end(); }
 
 std::string num(double v, const char* f = "%.4f") { return std::isfinite(v) ? format_number(v, f) : "-"; }
@@ -337,8 +345,8 @@ MetricsShardResult extract_metric_shards(const MetricsOptions& o) {
   MetricsShardResult r;
   std::vector<std::pair<std::string, ImageSet>> sets;  // what to call it, the set
   sets.emplace_back("real", read_image_set(o.real));
-  for (std::size_t i = 0; i < o.fakes.size(); ++i)
-    sets.emplace_back(o.names.empty() ? fs::path(o.fakes[i]).stem().string() : o.names[i], read_image_set(o.fakes[i]));
+  const std::vector<std::string> names = fake_names(o);
+  for (std::size_t i = 0; i < o.fakes.size(); ++i) sets.emplace_back(names[i], read_image_set(o.fakes[i]));
   std::vector<std::unique_ptr<FeatureExtractor>> extractors;
   if (wants(o, "fid") || wants(o, "kid") || (wants(o, "prdc") && o.prdc_features == "inception"))
     extractors.push_back(make_inception_extractor(o.extractor));
@@ -374,9 +382,7 @@ MetricsResult run_metrics(const MetricsOptions& o) {
   r.real_frames = static_cast<std::int64_t>(real.images.size());
   std::vector<ImageSet> fakes;
   for (const auto& f : o.fakes) fakes.push_back(read_image_set(f));
-  std::vector<std::string> names = o.names;
-  if (names.empty())
-    for (const auto& f : o.fakes) names.push_back(fs::path(f).stem().string());
+  const std::vector<std::string> names = fake_names(o);
 
   const bool want_skvd = wants(o, "skvd"), want_ckvd = wants(o, "ckvd");
   std::unique_ptr<FeatureExtractor> inception, vgg;
