@@ -12,6 +12,7 @@ EPE_APT_PACKAGES=(
   cmake g++ make pkg-config ccache
   libtorch-dev libfaiss-dev libopencv-dev libhdf5-dev libboost-program-options-dev libzip-dev libpng-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format  # the suite checks that every source is formatted (tests/check_format.sh)
   libgloo-dev  # headers of c10d's Gloo process group (epe train --distributed)
   libopenblas0-pthread  # without it LibTorch and FAISS use the reference BLAS (~10x slower)
   jupyter-nbconvert python3-ipykernel python3-h5py python3-matplotlib  # notebooks/ (executed by the tests)

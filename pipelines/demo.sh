@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The main pipeline on the built-in demo data: set-up (as tests/run.sh), then
-#   demo-data -> check (both lists) -> segment (demo segmenter, both sets) -> check
+#   demo-data -> check (both lists) -> info (one G-buffer file)
+#   -> demo-segmenter -> segment + check (both sets)
 #   -> crops (grid mode, both sets) -> match (synthetic -> real)
-#   -> weights (+ density map) -> show-matches -> export (the reference's CSV/.npz)
+#   -> weights (+ density map) -> show-matches -> layout (both sets, with the matches)
+#   -> train (tiny preset, 300 steps) -> enhance (the synthetic set)
+#   -> baseline color-transfer -> metrics (synthetic, colour transfer, enhanced vs real)
+#   -> export (the reference's CSV/.npz)
 # Results go to $EPE_DEMO_OUT (default: <repo>/out/demo); each run replaces them.
-# Options: pipelines/demo.ini (demo data), pipelines/crops.ini (crop embeddings),
-# pipelines/match.ini (matching), pipelines/segment.ini (segmentation).
+# Options: pipelines/demo.ini (demo data), pipelines/segment.ini (segmentation),
+# pipelines/crops.ini (crop embeddings), pipelines/match.ini (matching),
+# pipelines/train.ini (training), pipelines/metrics.ini (metrics).
 # EPE_VGG=weights.pt uses real VGG-16 weights; without it VGG-16 is randomly initialised
 # (nothing is downloaded), which exercises every code path but gives meaningless features.
 set -euo pipefail

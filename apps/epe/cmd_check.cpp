@@ -15,7 +15,7 @@ int run_check(const Args& args) {
               "the image's size, label ids are valid, G-buffer channel counts agree across the set. Prints the\n"
               "problems grouped by kind with their line numbers; exits 1 when any is found.");
   s.add("list,l", &o.list, "file list (CSV, reference format)").required().positional();
-  s.add("kind,k", &o.kind, "synthetic | real");
+  s.add("kind", &o.kind, "synthetic | real");
   s.add("allow-missing-labels", &o.allow_missing_labels, "accept rows whose robust_labels column is empty");
   s.add("allow-missing-gbuffers", &o.allow_missing_gbuffers, "accept synthetic rows whose gbuffers column is empty");
   s.add("gt-max-id", &o.gt_max_id, "highest valid GT label id (Cityscapes ids: 33); 255 is always valid");

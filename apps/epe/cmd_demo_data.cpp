@@ -2,7 +2,9 @@
 
 #include "command.h"
 #include "epe/core/progress.h"
+#include "epe/core/stage_options.h"
 #include "epe/demo/demo_data.h"
+#include "epe/demo/demo_segmenter.h"
 
 namespace epe::app {
 
@@ -13,14 +15,7 @@ int run_demo_data(const Args& args) {
               "Renders two procedural street-scene datasets: 'synthetic' (flat-shaded from G-buffers, exact GT and\n"
               "robust labels) and 'real' (photographic degradations, robust labels), whose layouts differ on\n"
               "purpose (see data/README.md). Same seed => byte-identical files.");
-  s.add("out,o", &o.out, "output folder").required().not_recorded();
-  s.add("images,n", &o.images, "frames per set");
-  s.add("height", &o.height, "frame height");
-  s.add("width", &o.width, "frame width");
-  s.add("seed", &o.seed, "random seed");
-  s.add("synthetic-texture", &o.synthetic_texture,
-        "texture the synthetic surfaces (albedo G-buffer too) with the real set's texture statistics");
-  s.add("force", &o.force, "replace an existing output folder").not_recorded();
+  add_options(s, o);
   if (!parse_command(s, c, args)) return 0;
   o.threads = c.threads;
   // Only what decides the content is recorded, so that two runs give identical folders.
@@ -32,6 +27,26 @@ int run_demo_data(const Args& args) {
   std::printf("demo-data: %d synthetic + %d real frames of %dx%d (seed %llu) in %.1f s\n", r.images_per_set,
               r.images_per_set, o.height, o.width, static_cast<unsigned long long>(o.seed), r.seconds);
   std::printf("  synthetic list: %s\n  real list:      %s\n", r.synthetic_list.c_str(), r.real_list.c_str());
+  return 0;
+}
+
+int run_demo_segmenter(const Args& args) {
+  std::string out;
+  bool force = false;
+  SegmentProtocol p;
+  CommonOptions c;
+  OptionSet s("epe demo-segmenter --out MODEL.pt",
+              "Writes a small TorchScript model (built in C++) that labels the demo data by colour: each pixel gets\n"
+              "the universal class whose mean demo colour is nearest. A DEMO model for running epe segment end to\n"
+              "end on the demo data; it is not MSeg and is useless on real images.");
+  add_out_option(s, &out, "model file to write");
+  s.add("mean", &p.mean, "input normalisation mean the model expects (RGB, 0..255)");
+  s.add("std", &p.std, "input normalisation std the model expects");
+  add_force_option(s, &force, "overwrite OUT");
+  if (!parse_command(s, c, args)) return 0;
+  const DemoSegmenterResult r = make_demo_segmenter(out, p, force);
+  std::printf("demo-segmenter: %s (DEMO model: nearest mean colour of %d demo classes, %d outputs)\n", out.c_str(),
+              r.classes_seen, kUniversalClasses);
   return 0;
 }
 

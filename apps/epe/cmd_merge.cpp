@@ -1,8 +1,8 @@
 #include <cstdio>
 
 #include "command.h"
-#include "epe/core/error.h"
 #include "epe/core/progress.h"
+#include "epe/core/stage_options.h"
 #include "epe/crops/crops.h"
 #include "epe/io/folder_shards.h"
 #include "epe/match/match.h"
@@ -11,68 +11,49 @@
 
 namespace epe::app {
 
+enum class MergeKind { crops, segment, match, enhance, fake_gbuffers, features };
+const Choices<MergeKind> kMergeKinds{{"crops", MergeKind::crops},
+                                     {"segment", MergeKind::segment},
+                                     {"match", MergeKind::match},
+                                     {"enhance", MergeKind::enhance},
+                                     {"fake-gbuffers", MergeKind::fake_gbuffers},
+                                     {"features", MergeKind::features}};
+
+// The merge of `kind`, its summary returned once its progress line is out.
+std::string merge(MergeKind kind, const std::vector<std::string>& in, const std::string& out, bool force) {
+  const bool crops = kind == MergeKind::match || kind == MergeKind::crops;  // what its progress counts
+  Progress progress("merge", 0, "crops", crops ? Progress::Style::automatic : Progress::Style::none);
+  switch (kind) {
+    case MergeKind::features:
+      return format_summary(merge_feature_shards(in, out, force), out);
+    case MergeKind::enhance:
+    case MergeKind::fake_gbuffers:
+      return format_summary(merge_folder_shards(choice_name(kMergeKinds, kind), in, out, force));
+    case MergeKind::match:
+      return format_merge_summary(merge_match_parts(in, out, force, command_line(), &progress), out);
+    case MergeKind::segment:
+      return format_summary(merge_segment_shards(in, out, force));
+    case MergeKind::crops:
+      return format_summary(merge_crop_shards(in, out, force, command_line(), &progress));
+  }
+  return "";
+}
+
 int run_merge(const Args& args) {
-  std::string kind, out;
-  std::vector<std::string> shards;
+  MergeKind kind = MergeKind::crops;
+  std::string out;
+  std::vector<std::string> in;
   bool force = false;
   CommonOptions c;
   OptionSet s("epe merge KIND --out OUT SHARD [SHARD ...]",
-              "Joins the outputs of a stage run with --shard I/N into the store one unsharded run writes.\n"
-              "KIND: crops (the shard stores of epe crops) or segment (the shard markers DIR/shards/*.done of\n"
-              "epe segment, or DIR itself; OUT is DIR and the list DIR/<list>.csv is written) or match (the parts\n"
-              "of epe match --src-shard/--dst-shard: every cell of the source x target grid once; the global\n"
-              "top-k, equal to one unsharded --index exact run), enhance or fake-gbuffers (their shard folders; OUT\n"
-              "gets every file and the whole list), or features (the feature shard stores of epe metrics --shard, or\n"
-              "their folders; OUT is the feature cache folder, one complete store per set and extractor). Every shard\n"
-              "0..N-1 must be given once, computed\n"
-              "with the same options and weights; missing, duplicated or mismatched shards are errors and nothing\n"
-              "is written.");
-  s.add("kind", &kind, "what to merge: crops | segment | match | enhance | fake-gbuffers | features")
-      .required()
-      .positional();
-  s.add("shard", &shards, "shard stores (any order)").required().positional(-1);
-  s.add("out,o", &out, "merged store to write").required();
-  s.add("force", &force, "overwrite OUT");
+              "Joins the outputs of a --shard I/N run (match: every cell of the --src-shard x --dst-shard grid) into\n"
+              "the store one unsharded run writes. Every shard must be given once, made with the same options.");
+  s.add("kind", &kind, "what to merge", kMergeKinds).required().positional();
+  s.add("shard", &in, "shard stores (any order)").required().positional(-1);
+  add_out_option(s, &out, "merged store to write");
+  add_force_option(s, &force, "overwrite OUT");
   if (!parse_command(s, c, args)) return 0;
-  EPE_CHECK(kind == "crops" || kind == "segment" || kind == "match" || kind == "enhance" || kind == "fake-gbuffers" ||
-                kind == "features",
-            "epe merge: '", kind,
-            "' is not a kind of shard this epe merges (crops, segment, match, enhance, fake-gbuffers, features)");
-  if (kind == "features") {
-    const FeatureMergeResult r = merge_feature_shards(shards, out, force);
-    std::printf("merge: %d shards into %zu feature stores (%lld rows) in %s\n", r.shards, r.stores.size(),
-                static_cast<long long>(r.rows), out.c_str());
-    for (const auto& p : r.stores) std::printf("  %s\n", p.c_str());
-    return 0;
-  }
-  if (kind == "enhance" || kind == "fake-gbuffers") {
-    const FolderMergeResult r = merge_folder_shards(kind, shards, out, force);
-    std::printf("merge: %d shards, %lld rows, %lld files\n  list: %s\n", r.shards, static_cast<long long>(r.rows),
-                static_cast<long long>(r.files), r.list.c_str());
-    return 0;
-  }
-  if (kind == "match") {
-    Progress progress("merge", 0, "crops");
-    MatchResult r = merge_match_parts(shards, out, force, command_line(), &progress);
-    progress.finish();
-    std::printf("merge: %d parts, %lld source x %lld target crops, k = %lld, %s, in %s\n", r.parts,
-                static_cast<long long>(r.n_src), static_cast<long long>(r.n_dst), static_cast<long long>(r.k),
-                r.index.c_str(), format_duration(r.seconds).c_str());
-    std::fputs(format_match_summary(r, out).c_str(), stdout);
-    return 0;
-  }
-  if (kind == "segment") {
-    SegmentMergeResult r = merge_segment_shards(shards, out, force);
-    std::printf("merge: %d shards, %lld frames labelled\n  list: %s\n", r.shards, static_cast<long long>(r.frames),
-                r.list_out.c_str());
-    return 0;
-  }
-  Progress progress("merge", 0, "crops");
-  MergeResult r = merge_crop_shards(shards, out, force, command_line(), &progress);
-  progress.finish();
-  std::printf("merge: %d shards, %lld crops of %lld frames in %s\n  store: %s (%s)\n", r.shards,
-              static_cast<long long>(r.crops), static_cast<long long>(r.frames), format_duration(r.seconds).c_str(),
-              r.out.c_str(), format_bytes(static_cast<double>(r.bytes)).c_str());
+  std::fputs(merge(kind, in, out, force).c_str(), stdout);
   return 0;
 }
 

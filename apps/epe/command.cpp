@@ -1,7 +1,7 @@
 #include "command.h"
 
 #include "epe/core/log.h"
-#include "epe/core/runtime.h"
+#include "epe/runtime/runtime.h"
 
 namespace epe::app {
 

@@ -9,7 +9,7 @@
 
 #include "command.h"
 #include "epe/core/error.h"
-#include "epe/core/runtime.h"
+#include "epe/runtime/runtime.h"
 
 namespace {
 

@@ -1,8 +1,5 @@
 #include "test_util.h"
 
-#include <cmath>
-#include <cstdlib>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,7 +8,9 @@
 
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace epe::test {
 

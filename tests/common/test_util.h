@@ -68,7 +68,9 @@ inline int run_epe(const std::string& args, std::string* output = nullptr) {
 }
 #endif
 
-inline bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+inline bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
 
 // The number after `"key": ` in the JSON text following the first `"section":` (NaN and a test
 // failure when either is missing).

@@ -1,8 +1,9 @@
+#include "epe/core/atomic_file.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "epe/core/atomic_file.h"
 #include "epe/core/error.h"
 #include "test_util.h"
 

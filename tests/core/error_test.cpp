@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "epe/core/error.h"
+
+#include <gtest/gtest.h>
 
 namespace epe {
 
@@ -26,6 +26,8 @@ TEST(Error, AssertThrowsInternalErrorNamingTheCondition) {
   }
 }
 
-TEST(Error, AtLineFormatsFileAndLine) { EXPECT_EQ(at_line("a.csv", 7, "bad"), "a.csv:7: bad"); }
+TEST(Error, AtLineFormatsFileAndLine) {
+  EXPECT_EQ(at_line("a.csv", 7, "bad"), "a.csv:7: bad");
+}
 
 }  // namespace epe

@@ -1,9 +1,9 @@
+#include "epe/core/half.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
-
-#include "epe/core/half.h"
 
 namespace epe {
 
@@ -13,7 +13,7 @@ TEST(Half, KnownValues) {
   EXPECT_EQ(float_to_half(1.f), 0x3C00);
   EXPECT_EQ(float_to_half(-2.f), 0xC000);
   EXPECT_EQ(float_to_half(65504.f), 0x7BFF);
-  EXPECT_EQ(float_to_half(65520.f), 0x7C00);  // rounds to +inf
+  EXPECT_EQ(float_to_half(65520.f), 0x7C00);               // rounds to +inf
   EXPECT_EQ(float_to_half(std::ldexp(1.f, -24)), 0x0001);  // smallest subnormal
   EXPECT_EQ(float_to_half(std::numeric_limits<float>::infinity()), 0x7C00);
   EXPECT_TRUE(std::isnan(half_to_float(float_to_half(std::nanf("")))));

@@ -6,7 +6,6 @@
 #include "epe/core/error.h"
 #include "epe/core/log.h"
 #include "epe/core/progress.h"
-#include "epe/core/runtime.h"
 #include "epe/core/scratch_dir.h"
 #include "epe/core/sha256.h"
 #include "epe/core/thread_pool.h"
@@ -78,16 +77,6 @@ TEST(Log, LevelsFilterMessages) {
   EXPECT_EQ(got, (std::vector<std::string>{"warning:shown 1", "info:now shown"}));
   EXPECT_EQ(parse_log_level("debug"), LogLevel::debug);
   EXPECT_THROW(parse_log_level("loud"), UserError);
-}
-
-TEST(Runtime, SetsThreadsAndReportsVersions) {
-  set_threads(2);
-  EXPECT_EQ(threads(), 2);
-  std::string v = version_report();
-  for (const char* s : {"LibTorch", "FAISS", "OpenCV", "HDF5", "BLAS", "threads", "CUDA"})
-    EXPECT_NE(v.find(s), std::string::npos) << s;
-  set_threads(0);
-  EXPECT_GE(threads(), 1);
 }
 
 }  // namespace epe

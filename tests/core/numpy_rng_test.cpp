@@ -4,9 +4,9 @@
 //   np.random.default_rng(s).bit_generator.random_raw(3)      for s in (42, 0, 2**40 + 5)
 //   g = np.random.default_rng(42); [g.integers(125, 401), g.integers(125, 832), ...]  (FeaMGAN's crops)
 //   g = np.random.default_rng(7);  [g.integers(-5, 3000000000) for _ in range(6)]
-#include <gtest/gtest.h>
-
 #include "epe/core/numpy_rng.h"
+
+#include <gtest/gtest.h>
 
 namespace epe {
 namespace {

@@ -1,9 +1,10 @@
+#include "epe/core/options.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
 
 #include "epe/core/error.h"
-#include "epe/core/options.h"
 #include "test_util.h"
 
 namespace epe {
@@ -35,15 +36,17 @@ std::string parse_error(const std::vector<std::string>& args) {
   bind(s, o);
   return test::user_error_message([&] { s.parse(args); });
 }
-bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+bool has(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
 }  // namespace
 
 TEST(Options, DefaultsStayAndCommandLineOverrides) {
   Opts o;
   OptionSet s("epe t", "test");
   bind(s, o);
-  ASSERT_TRUE(s.parse({"--list", "a.csv", "--crop-size", "64", "--force", "--extra", "x", "--extra", "y",
-                       "--bands", "0.1, 0.2,0.3", "--seed", "18446744073709551615"}));
+  ASSERT_TRUE(s.parse({"--list", "a.csv", "--crop-size", "64", "--force", "--extra", "x", "--extra", "y", "--bands",
+                       "0.1, 0.2,0.3", "--seed", "18446744073709551615"}));
   EXPECT_EQ(o.list, "a.csv");
   EXPECT_EQ(o.crop_size, 64);
   EXPECT_DOUBLE_EQ(o.tau, 0.5);
@@ -149,6 +152,29 @@ TEST(Options, PositionalArguments) {
   s.add("file", &files, "files").required().positional(-1);
   ASSERT_TRUE(s.parse({"a.h5", "b.h5"}));
   EXPECT_EQ(files, (std::vector<std::string>{"a.h5", "b.h5"}));
+}
+
+enum class Shape { square, round };
+const Choices<Shape>& shapes() {
+  static const Choices<Shape> c{{"square", Shape::square}, {"round", Shape::round}};
+  return c;
+}
+
+TEST(Options, EnumOptionsTakeTheirNamesAndRecordThem) {
+  Shape shape = Shape::round;
+  OptionSet s("epe t", "test");
+  s.add("shape", &shape, "the shape", shapes());
+  EXPECT_TRUE(has(s.help_text(), "the shape (square | round)")) << s.help_text();
+  EXPECT_TRUE(has(s.help_text(), "(=round)")) << s.help_text();
+  ASSERT_TRUE(s.parse({"--shape", "square"}));
+  EXPECT_EQ(shape, Shape::square);
+  EXPECT_EQ(s.resolved_ini(), "shape = square\n");
+  EXPECT_EQ(test::user_error_message([&] {
+              s.parse({"--shape", "oval"});
+            }),
+            "option --shape: 'oval' is not one of square | round");
+  EXPECT_EQ(parse_choice(shapes(), "round", "--shape"), Shape::round);
+  EXPECT_EQ(choice_name(shapes(), Shape::square), "square");
 }
 
 TEST(Options, SplitAndJoin) {

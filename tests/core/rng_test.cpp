@@ -1,8 +1,8 @@
+#include "epe/core/rng.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
-
-#include "epe/core/rng.h"
 
 namespace epe {
 

@@ -45,8 +45,7 @@ TEST(Shard, ParsesIOverNAndRejectsMalformedValuesNamingTheOption) {
   EXPECT_EQ(s.label(), "2/8");
   EXPECT_EQ(parse_shard("0/1").count, 1);
   for (const char* bad : {"8/8", "2", "2/", "/8", "-1/8", "a/b", "2/0", "1/2/3", " 1/2"})
-    EXPECT_TRUE(test::contains(user_error_message([&] { parse_shard(bad, "--shard"); }), "option --shard"))
-        << bad;
+    EXPECT_TRUE(test::contains(user_error_message([&] { parse_shard(bad, "--shard"); }), "option --shard")) << bad;
   EXPECT_TRUE(test::contains(user_error_message([] { parse_shard("8/8"); }), "from 0 to N-1 = 7"));
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "crops_test_util.h"
 #include "epe/core/rng.h"
 #include "epe/crops/crop_store.h"
 #include "epe/crops/embed.h"
@@ -14,7 +15,6 @@
 #include "epe/io/image.h"
 #include "epe/io/npz.h"
 #include "epe/nn/vgg16.h"
-#include "crops_test_util.h"
 #include "test_util.h"
 #include "vgg_fixture.h"
 
@@ -91,7 +91,7 @@ TEST(Crops, GridStoreHoldsEveryPositionWithItsBox) {
   TempDir dir;
   std::vector<std::string> frames = {write_frame(dir, "a.png", 229, 262, 1), write_frame(dir, "b.png", 196, 300, 2)};
   CropsOptions o = quiet_options(write_list(dir, "list.csv", frames), dir / "grid.h5");
-  o.mode = "grid";
+  o.mode = CropMode::grid;
   CropsResult r = compute_crops(o);
   // a: 3 x 5 positions, b: 1 x 7.
   EXPECT_EQ(r.crops, 15 + 7);
@@ -122,7 +122,7 @@ TEST(Crops, GridStepAndMaxPerImageThinTheGridDeterministically) {
   std::vector<std::string> frames = {write_frame(dir, "a.png", 276, 324, 1)};  // 6 x 9 positions
   const std::string list = write_list(dir, "list.csv", frames);
   CropsOptions o = quiet_options(list, dir / "step.h5");
-  o.mode = "grid";
+  o.mode = CropMode::grid;
   o.grid_step = 2;
   EXPECT_EQ(compute_crops(o).crops, 3 * 5);
   CropStore step(dir / "step.h5");
@@ -188,7 +188,7 @@ TEST(Crops, RefusesToOverwriteAndLeavesNothingOnBadInput) {
   EXPECT_NE(user_error_message([&] { compute_crops(o); }).find("missing.png"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir / "new.h5"));
   // Invalid options.
-  o.mode = "grid";
+  o.mode = CropMode::grid;
   o.crop_size = 200;
   EXPECT_NE(user_error_message([&] { o.check(); }).find("--crop-size"), std::string::npos);
 }
@@ -251,7 +251,7 @@ TEST(Crops, DatasetNormUsesMeansOfPerFrameStatistics) {
 
   // The store records the statistics it normalised with.
   CropsOptions o = quiet_options(write_list(dir, "l.csv", {write_frame(dir, "a.png", 200, 200, 1)}), dir / "n.h5");
-  o.norm = "dataset";
+  o.norm = CropNorm::dataset;
   o.crops_per_image = 1;
   CropsResult r = compute_crops(o);
   CropStore st(dir / "n.h5");

@@ -2,7 +2,6 @@
 // Small inputs shared by the crops suites: random frames, image lists, quiet options.
 
 #include <opencv2/core.hpp>
-
 #include <string>
 #include <vector>
 

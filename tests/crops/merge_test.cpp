@@ -85,7 +85,7 @@ TEST(CropMerge, ShardsMergeIntoExactlyTheUnshardedStore) {
   }
   // Grid mode with a seeded subsample per frame (seeded by the global row) and frames of
   // several sizes.
-  o.mode = "grid";
+  o.mode = CropMode::grid;
   o.max_per_image = 2;
   o.out = dir / "whole-grid.h5";
   o.options_ini = "mode = grid\nmax-per-image = 2\nseed = 7\n";
@@ -182,7 +182,7 @@ TEST(CropMerge, AResumeRefusesAPartialStartedAsAnotherShardOrUnsharded) {
   const std::string frame1 = dir / "f1.png", good = read_text(frame1);
   CropsOptions o = quiet_options(list, dir / "s0.h5");
   o.crops_per_image = 2;
-  o.batch = 2;  // one frame per commit
+  o.batch = 2;            // one frame per commit
   o.shard = Shard{0, 2};  // rows 0 and 1
   truncate_file(frame1, 100);
   EXPECT_TRUE(contains(user_error_message([&] { compute_crops(o); }), "f1.png"));

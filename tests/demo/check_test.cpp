@@ -64,7 +64,8 @@ TEST_F(CheckTest, CatchesEachPlantedFaultOnItsLine) {
   test::truncate_file(demo("synthetic/images/0003.png"), 100);
   std::string list = test::read_text(res_.synthetic_list);
   std::vector<std::string> rows;
-  for (std::size_t a = 0, b; (b = list.find('\n', a)) != std::string::npos; a = b + 1) rows.push_back(list.substr(a, b - a));
+  for (std::size_t a = 0, b; (b = list.find('\n', a)) != std::string::npos; a = b + 1)
+    rows.push_back(list.substr(a, b - a));
   rows[4] = rows[4].substr(0, rows[4].find(','));
   GBuffers g;
   g.height = 48;

@@ -1,10 +1,11 @@
+#include "epe/demo/demo_data.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <opencv2/core.hpp>
 
 #include "epe/core/error.h"
-#include "epe/demo/demo_data.h"
 #include "epe/io/classes.h"
 #include "epe/io/file_list.h"
 #include "epe/io/gbuffers.h"

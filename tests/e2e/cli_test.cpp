@@ -1,8 +1,8 @@
 // End-to-end tests of the `epe` binary: exit codes, messages, nothing written on failure.
 
-#include <algorithm>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "test_util.h"
@@ -23,8 +23,8 @@ bool has(const std::string& text, const std::string& needle) {
 TEST(Cli, HelpListsEveryCommandAndVersionNamesTheLibraries) {
   std::string out;
   EXPECT_EQ(epe("--help", &out), 0);
-  for (const char* c : {"demo-data", "check", "info", "crops", "export", "import", "bench", "layout", "metrics", "lpips",
-                        "baseline", "train", "enhance", "export-model", "fake-gbuffers"})
+  for (const char* c : {"demo-data", "check", "info", "crops", "export", "import", "bench", "layout", "metrics",
+                        "lpips", "baseline", "train", "enhance", "export-model", "fake-gbuffers"})
     EXPECT_TRUE(has(out, c)) << out;
   EXPECT_EQ(epe("--version", &out), 0);
   for (const char* s : {"LibTorch", "FAISS", "OpenCV", "HDF5", "BLAS", "threads", "CUDA"})
@@ -191,8 +191,8 @@ TEST(Cli, ShardedCropsUnderASlurmArrayMergeIntoTheUnshardedStore) {
   ASSERT_EQ(epe(crops + (dir / "whole.h5"), &out), 0) << out;
   // Two tasks of an array submitted as --array=1-2, the way sbatch sets their environment.
   for (int task : {1, 2}) {
-    const std::string env = "SLURM_ARRAY_TASK_ID=" + std::to_string(task) +
-                            " SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=2 ";
+    const std::string env =
+        "SLURM_ARRAY_TASK_ID=" + std::to_string(task) + " SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=2 ";
     const std::string shard = dir / ("shard" + std::to_string(task) + ".h5");
     ASSERT_EQ(test::run_command(env + EPE_BINARY + " " + crops + shard + " --shard auto", &out), 0) << out;
     EXPECT_TRUE(has(out, "shard " + std::to_string(task - 1) + "/2 holds list rows")) << out;
@@ -208,9 +208,9 @@ TEST(Cli, ShardedCropsUnderASlurmArrayMergeIntoTheUnshardedStore) {
   EXPECT_TRUE(has(out, "shard 0/2 of 2 is missing")) << out;
   EXPECT_FALSE(fs::exists(dir / "merged.h5"));
   EXPECT_EQ(epe("merge masks " + (dir / "shard2.h5") + " --out " + (dir / "merged.h5"), &out), 1);
-  EXPECT_TRUE(has(out, "'masks' is not a kind")) << out;
-  ASSERT_EQ(epe("merge crops " + (dir / "shard2.h5") + " " + (dir / "shard1.h5") + " --out " + (dir / "merged.h5"), &out),
-            0)
+  EXPECT_TRUE(has(out, "option --kind: 'masks' is not one of crops | segment | match")) << out;
+  ASSERT_EQ(
+      epe("merge crops " + (dir / "shard2.h5") + " " + (dir / "shard1.h5") + " --out " + (dir / "merged.h5"), &out), 0)
       << out;
   // 3 frames x 2 x 3 grid positions.
   EXPECT_TRUE(has(out, "merge: 2 shards, 18 crops of 3 frames")) << out;
@@ -248,8 +248,13 @@ TEST(Cli, ShardedMatchUnderASlurmArrayMergesIntoTheUnshardedStore) {
       EXPECT_TRUE(has(out, "already complete")) << out;
       parts += " " + part;
     }
-  EXPECT_EQ(epe(match + (dir / "x.h5") + " --src-shard auto --dst-shard auto", &out), 1);
+  // Inside an array job, both sides auto would take the same index: refused, naming both.
+  EXPECT_EQ(test::run_command("SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_COUNT=3 " + std::string(EPE_BINARY) + " " +
+                                  match + (dir / "x.h5") + " --src-shard auto --dst-shard auto",
+                              &out),
+            1);
   EXPECT_TRUE(has(out, "only one can be auto")) << out;
+  EXPECT_FALSE(fs::exists(dir / "x.h5"));
   EXPECT_EQ(epe("merge match --out " + (dir / "merged.h5") + " " + (dir / "part-0-0.h5"), &out), 1);
   EXPECT_TRUE(has(out, "missing") && has(out, "1/2 x 2/3")) << out;
   EXPECT_FALSE(fs::exists(dir / "merged.h5"));

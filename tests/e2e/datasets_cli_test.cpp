@@ -225,7 +225,7 @@ TEST(DatasetsCli, CarlaCaptureThroughListsPackCheckAndTrain) {
   EXPECT_EQ(run_epe("gbuffers pack --list " + (d / "carla.csv") + " --spec nope --out " + (d / "p2"), &out), 1);
   EXPECT_TRUE(contains(out, "G-buffer spec 'nope'")) << out;
   EXPECT_EQ(run_epe("lists kitti --root " + d.path() + " --out " + (d / "k.csv"), &out), 1);
-  EXPECT_TRUE(contains(out, "layout 'kitti' is not one of cityscapes")) << out;
+  EXPECT_TRUE(contains(out, "option --layout: 'kitti' is not one of cityscapes | pfd")) << out;
   EXPECT_EQ(run_epe("lists viper --root " + d.path() + " --out " + (d / "v.csv"), &out), 1);
   EXPECT_TRUE(contains(out, "viper layout: no train under")) << out;
   EXPECT_FALSE(fs::exists(d / "v.csv"));

@@ -17,9 +17,13 @@ namespace fs = std::filesystem;
 namespace epe {
 namespace {
 
-bool has(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+bool has(const std::string& s, const std::string& what) {
+  return s.find(what) != std::string::npos;
+}
 
-int epe(const std::string& args, std::string* out) { return test::run_epe(args, out); }
+int epe(const std::string& args, std::string* out) {
+  return test::run_epe(args, out);
+}
 
 // Starts the cluster; stops it when the test ends, whatever happens in between.
 struct Cluster {
@@ -27,7 +31,8 @@ struct Cluster {
   bool started = false;
   explicit Cluster(const std::string& d) : dir(d) {
     std::string out;
-    started = test::run_command(std::string("bash ") + EPE_SOURCE_DIR + "/tests/slurm/cluster.sh start " + dir, &out) == 0;
+    started =
+        test::run_command(std::string("bash ") + EPE_SOURCE_DIR + "/tests/slurm/cluster.sh start " + dir, &out) == 0;
     EXPECT_TRUE(started) << out;
     env = "SLURM_CONF=" + dir + "/slurm.conf ";
   }
@@ -48,14 +53,20 @@ TEST(Slurm, ShardedCropsAndMatchGridAsArrayJobsEqualTheSingleProcessRun) {
   Cluster cluster(dir / "cluster");
   ASSERT_TRUE(cluster.started);
   const std::string root = EPE_SOURCE_DIR;
-  test::write_text(dir / "config.sh", "source " + root + "/pipelines/slurm/config.sh\n"
-                                      "EPE=" EPE_BINARY "\nOUT=" + run + "\nSYNTHETIC=" + data + "/synthetic.csv\n"
-                                      "REAL=" + data + "/real.csv\nSTAGES=\"crops match weights train\"\n"
-                                      "CROPS_SHARDS=3\nMATCH_SRC_SHARDS=2\nMATCH_DST_SHARDS=4\n"
-                                      "MATCH_ARGS=\"--min-cosine 0.3\"\n"
-                                      "TRAIN_TASKS=2\nTRAIN_SBATCH=\"--cpus-per-task=1\"\n"
-                                      "TRAIN_ARGS=\"--steps 4 --dist-timeout 60\"\n");
-  ASSERT_EQ(test::run_command(cluster.env + "bash " + root + "/pipelines/slurm/submit.sh " + (dir / "config.sh"), &out), 0)
+  test::write_text(dir / "config.sh", "source " + root +
+                                          "/pipelines/slurm/config.sh\n"
+                                          "EPE=" EPE_BINARY "\nOUT=" +
+                                          run + "\nSYNTHETIC=" + data +
+                                          "/synthetic.csv\n"
+                                          "REAL=" +
+                                          data +
+                                          "/real.csv\nSTAGES=\"crops match weights train\"\n"
+                                          "CROPS_SHARDS=3\nMATCH_SRC_SHARDS=2\nMATCH_DST_SHARDS=4\n"
+                                          "MATCH_ARGS=\"--min-cosine 0.3\"\n"
+                                          "TRAIN_TASKS=2\nTRAIN_SBATCH=\"--cpus-per-task=1\"\n"
+                                          "TRAIN_ARGS=\"--steps 4 --dist-timeout 60\"\n");
+  ASSERT_EQ(test::run_command(cluster.env + "bash " + root + "/pipelines/slurm/submit.sh " + (dir / "config.sh"), &out),
+            0)
       << out;
   EXPECT_TRUE(has(out, "8 jobs submitted")) << out;  // crops x 2, merges x 2, match, merge, weights, train
   // Wait (bounded) until the queue is empty.
@@ -87,8 +98,8 @@ TEST(Slurm, ShardedCropsAndMatchGridAsArrayJobsEqualTheSingleProcessRun) {
                   &out),
               0)
         << out;
-  ASSERT_EQ(epe("match --config " + root + "/pipelines/match.ini --min-cosine 0.3 --src " + one + "/synthetic.h5 --dst " +
-                    one + "/real.h5 --out " + one + "/match.h5",
+  ASSERT_EQ(epe("match --config " + root + "/pipelines/match.ini --min-cosine 0.3 --src " + one +
+                    "/synthetic.h5 --dst " + one + "/real.h5 --out " + one + "/match.h5",
                 &out),
             0)
       << out;
@@ -97,7 +108,8 @@ TEST(Slurm, ShardedCropsAndMatchGridAsArrayJobsEqualTheSingleProcessRun) {
     ASSERT_EQ(epe(cat("export ", run, "/crops/", set, ".h5 --out ", dir / "a", " --name ", set), &out), 0) << out;
     ASSERT_EQ(epe(cat("export ", one, "/", set, ".h5 --out ", dir / "b", " --name ", set), &out), 0) << out;
     for (const char* ext : {".npz", ".csv"})
-      EXPECT_EQ(test::read_text(cat(dir / "a", "/crop_", set, ext)), test::read_text(cat(dir / "b", "/crop_", set, ext)))
+      EXPECT_EQ(test::read_text(cat(dir / "a", "/crop_", set, ext)),
+                test::read_text(cat(dir / "b", "/crop_", set, ext)))
           << set << ext;
   }
   ASSERT_EQ(epe("weights " + one + "/match.h5", &out), 0) << out;

@@ -1,8 +1,9 @@
+#include "epe/io/gbuffers.h"
+
 #include <gtest/gtest.h>
 
 #include "epe/core/error.h"
 #include "epe/core/half.h"
-#include "epe/io/gbuffers.h"
 #include "epe/io/h5.h"
 #include "epe/io/npz.h"
 #include "test_util.h"

@@ -1,10 +1,11 @@
+#include "epe/io/image.h"
+
 #include <gtest/gtest.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 #include "epe/core/error.h"
-#include "epe/io/image.h"
 #include "test_util.h"
 
 namespace epe {
@@ -98,6 +99,5 @@ TEST(Image, WritePngRoundTrips) {
   cv::Mat back = read_image_u8(dir / "o.png");
   EXPECT_EQ(back.at<cv::Vec3b>(2, 3), cv::Vec3b(64, 128, 255));
 }
-
 
 }  // namespace epe

@@ -29,7 +29,7 @@ void touch(const std::string& root, const std::string& rel) {
 ListsResult build(const std::string& layout, const std::string& root, const std::string& out,
                   void (*tweak)(ListsOptions&) = nullptr) {
   ListsOptions o;
-  o.layout = layout;
+  o.layout = parse_choice(list_layouts(), layout, "LAYOUT");
   o.root = root;
   o.out = out;
   if (tweak) tweak(o);
@@ -72,7 +72,7 @@ TEST(Lists, CityscapesPairsLeftImg8bitWithGtFineLabelIds) {
   EXPECT_EQ(name(l.rows[2].robust_labels()), "bochum_000000_000313_gtFine_labelIds.png");
   EXPECT_EQ(fs::path(l.format.robust.remap).filename(), "cityscapes-34_to_universal.tsv");
   // trainIds named explicitly, other split.
-  res = build("cityscapes", r, d / "cs19.csv", [](ListsOptions& o) { o.ids = "trainIds"; });
+  res = build("cityscapes", r, d / "cs19.csv", [](ListsOptions& o) { o.ids = CityscapesIds::train_ids; });
   l = read_file_list(d / "cs19.csv", DatasetKind::real);
   EXPECT_EQ(name(l.rows[0].robust_labels()), "aachen_000000_000019_gtFine_labelTrainIds.png");
   EXPECT_EQ(fs::path(l.format.robust.remap).filename(), "cityscapes-19_to_universal.tsv");
@@ -130,8 +130,8 @@ TEST(Lists, ViperPairsPerSequenceFolders) {
   // One split's folder as the root works too.
   EXPECT_EQ(build("viper", r + "/train", d / "split.csv").rows, 2);
   // --robust gt has no mapping for VIPER: a clear error.
-  const std::string msg =
-      test::user_error_message([&] { build("viper", r, d / "v2.csv", [](ListsOptions& o) { o.robust = "gt"; }); });
+  const std::string msg = test::user_error_message(
+      [&] { build("viper", r, d / "v2.csv", [](ListsOptions& o) { o.robust = RobustColumn::gt; }); });
   EXPECT_NE(msg.find("no shipped mapping from VIPER"), std::string::npos) << msg;
 }
 
@@ -178,7 +178,7 @@ TEST(Lists, CarlaPairsFrameIdsAcrossPaddings) {
   EXPECT_EQ(name(l.rows[1].gt_labels()), "SemanticSegmentation-0000063.png");
   EXPECT_EQ(l.format.gt.channel, 0);  // raw capture: the tag in R
   EXPECT_EQ(fs::path(l.format.materials).filename(), "carla_to_material.tsv");
-  build("carla", r + "/CarlaDataset", d / "pal.csv", [](ListsOptions& o) { o.carla_labels = "palette"; });
+  build("carla", r + "/CarlaDataset", d / "pal.csv", [](ListsOptions& o) { o.carla_labels = CarlaLabels::palette; });
   l = read_file_list(d / "pal.csv", DatasetKind::synthetic);
   EXPECT_EQ(l.format.gt.channel, -1);
   EXPECT_EQ(fs::path(l.format.gt.colors).filename(), "carla_colors.tsv");
@@ -218,7 +218,7 @@ TEST(Lists, FolderMatchesByStemLimitsAndSamples) {
   int run = 0;
   auto sampled = [&](std::uint64_t seed) {
     ListsOptions o;
-    o.layout = "folder";
+    o.layout = ListLayout::folder;
     o.root = r;
     o.images = "photos";
     o.out = d / ("s" + std::to_string(seed) + "_" + std::to_string(run++) + ".csv");
@@ -248,16 +248,23 @@ TEST(Lists, BadOptionsNameTheOption) {
     return test::user_error_message([&] { build("folder", d.path(), d / "x.csv", tweak); });
   };
   EXPECT_NE(msg([](ListsOptions& o) { o.limit = 2, o.sample = 1; }).find("--limit and --sample"), std::string::npos);
-  EXPECT_NE(msg([](ListsOptions& o) { o.robust = "mseg"; }).find("option --robust: 'mseg'"), std::string::npos);
+  {  // an enum option's value outside its names stops at the binding
+    ListsOptions o;
+    OptionSet s("epe lists", "test");
+    add_options(s, o);
+    EXPECT_EQ(test::user_error_message([&] {
+                s.parse({"folder", "--root", "r", "--out", "o", "--robust", "mseg"});
+              }),
+              "option --robust: 'mseg' is not one of auto | gt | none");
+  }
   EXPECT_NE(msg([](ListsOptions& o) { o.images = "nope"; }).find("option --images"), std::string::npos);
-  EXPECT_NE(msg([](ListsOptions& o) { o.kind = "synthetic"; }).find("needs GT label maps: give --labels"),
+  EXPECT_NE(msg([](ListsOptions& o) { o.kind = DatasetKind::synthetic; }).find("needs GT label maps: give --labels"),
             std::string::npos);
   EXPECT_NE(msg([](ListsOptions& o) { o.label_colors = "no-such-table"; }).find("--label-colors 'no-such-table'"),
             std::string::npos);
   // Folder options are refused for layouts that know their folders.
-  const std::string m = test::user_error_message([&] {
-    build("pfd", d.path(), d / "y.csv", [](ListsOptions& o) { o.labels = "lab"; });
-  });
+  const std::string m =
+      test::user_error_message([&] { build("pfd", d.path(), d / "y.csv", [](ListsOptions& o) { o.labels = "lab"; }); });
   EXPECT_NE(m.find("are for the folder layout"), std::string::npos) << m;
   EXPECT_FALSE(fs::exists(d / "x.csv"));
   EXPECT_FALSE(fs::exists(d / "y.csv"));

@@ -1,7 +1,8 @@
+#include "epe/io/npz.h"
+
 #include <gtest/gtest.h>
 
 #include "epe/core/error.h"
-#include "epe/io/npz.h"
 #include "test_util.h"
 
 namespace epe {
@@ -11,8 +12,9 @@ TEST(Npz, ArraysRoundTripStoredAndCompressed) {
   std::vector<double> w = {1.0, 2.5, 1e-9};
   for (bool compress : {false, true}) {
     std::string p = dir / (compress ? "c.npz" : "s.npz");
-    write_npz(p, {{"w", NpyArray::from_double(w, {3, 1})},
-                  {"crops", NpyArray::from_float({0.5f, 0.25f, -1.f, 2.f}, {2, 2}, true)}},
+    write_npz(p,
+              {{"w", NpyArray::from_double(w, {3, 1})},
+               {"crops", NpyArray::from_float({0.5f, 0.25f, -1.f, 2.f}, {2, 2}, true)}},
               compress);
     auto all = read_npz(p);
     ASSERT_EQ(all.size(), 2u);

@@ -1,6 +1,8 @@
 // Layout analysis (epe layout): planted layouts with hand-computed numbers, error reports,
 // and the sampling analysis on a planted match store.
 
+#include "epe/layout/layout.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,7 +13,6 @@
 #include "epe/crops/crop_store.h"
 #include "epe/io/file_list.h"
 #include "epe/io/image.h"
-#include "epe/layout/layout.h"
 #include "epe/match/match.h"
 #include "epe/match/weights.h"
 #include "test_util.h"
@@ -21,7 +22,9 @@ namespace fs = std::filesystem;
 namespace epe::test {
 namespace {
 
-cv::Mat labels_of(int h, int w, int fill) { return cv::Mat(h, w, CV_8UC1, cv::Scalar(fill)); }
+cv::Mat labels_of(int h, int w, int fill) {
+  return cv::Mat(h, w, CV_8UC1, cv::Scalar(fill));
+}
 
 // Writes frame/label PNG pairs and a 2-column list; returns the list path.
 std::string write_set(const TempDir& dir, const std::string& name, const std::vector<cv::Mat>& labels) {

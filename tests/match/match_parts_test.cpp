@@ -8,6 +8,7 @@
 #include "epe/io/h5.h"
 #include "epe/match/knn.h"
 #include "epe/match/match.h"
+#include "epe/match/match_store.h"
 #include "match_test_util.h"
 #include "test_util.h"
 
@@ -222,8 +223,7 @@ TEST(MatchParts, ARerunOfACompletePartDoesNothingAndOtherFilesNeedForce) {
   MatchOptions other = o;
   other.dst_shard = Shard{2, 3};
   std::string e = user_error_message([&] { compute_matches(other); });
-  EXPECT_TRUE(contains(e, "not this job's finished part") && contains(e, "target shard 1/3") &&
-              contains(e, "--force"))
+  EXPECT_TRUE(contains(e, "not this job's finished part") && contains(e, "target shard 1/3") && contains(e, "--force"))
       << e;
   other = o;
   other.options_ini = "k = 10\nmin-cosine = 0.7\n";

@@ -16,6 +16,7 @@
 #include "epe/io/npz.h"
 #include "epe/match/exchange.h"
 #include "epe/match/knn.h"
+#include "epe/match/match_store.h"
 #include "epe/match/weights.h"
 #include "match_test_util.h"
 #include "test_util.h"
@@ -24,87 +25,6 @@ namespace fs = std::filesystem;
 
 namespace epe::test {
 namespace {
-
-TEST(Knn, ExactSearchEqualsBruteForceAndBreaksTiesByIndex) {
-  // Integer vectors: every dot product is exact, so ties are real ties whatever the summation
-  // order; many targets are duplicates of each other.
-  const int d = 8, k = 5;
-  Rng rng(3);
-  std::vector<float> t, q;
-  for (int i = 0; i < 3000; ++i)
-    for (int e = 0; e < d; ++e) t.push_back(static_cast<float>(static_cast<int>(rng.uniform_int(5)) - 2));
-  for (int i = 0; i < 200; ++i)
-    for (int e = 0; e < d; ++e) q.push_back(static_cast<float>(static_cast<int>(rng.uniform_int(5)) - 2));
-  auto index = make_exact_knn(t, 3000, d, "cpu");
-  KnnBlock r = index->search(q.data(), 200, k);
-  EXPECT_EQ(r.index, brute_force(t, q, d, k));
-  for (int i = 0; i < 200 * k; i += k) EXPECT_GE(r.score[i], r.score[i + k - 1]);
-}
-
-TEST(Knn, IvfWithAllListsProbedEqualsBruteForceIncludingTies) {
-  const int d = 8, k = 5;
-  Rng rng(4);
-  std::vector<float> t, q;
-  for (int i = 0; i < 2000; ++i)
-    for (int e = 0; e < d; ++e) t.push_back(static_cast<float>(static_cast<int>(rng.uniform_int(5)) - 2));
-  for (int i = 0; i < 100; ++i)
-    for (int e = 0; e < d; ++e) q.push_back(static_cast<float>(static_cast<int>(rng.uniform_int(5)) - 2));
-  IvfParams p;
-  p.nlist = 16;
-  p.nprobe = 16;
-  EXPECT_EQ(make_ivf_knn(t, 2000, d, p)->search(q.data(), 100, k).index, brute_force(t, q, d, k));
-  p.nprobe = 17;
-  EXPECT_NE(user_error_message([&] { make_ivf_knn(t, 2000, d, p); }).find("--nprobe"), std::string::npos);
-}
-
-TEST(Knn, ExactSearchOnUnitVectorsEqualsBruteForce) {
-  const int d = 32;
-  std::vector<float> t = random_unit(5000, d, 1), q = random_unit(300, d, 2);
-  KnnBlock r = make_exact_knn(t, 5000, d, "cpu")->search(q.data(), 300, 10);
-  EXPECT_EQ(r.index, brute_force(t, q, d, 10));
-}
-
-double recall(const KnnBlock& a, const KnnBlock& exact) {
-  std::int64_t hit = 0;
-  for (std::int64_t i = 0; i < a.n; ++i) {
-    std::vector<std::int64_t> e(exact.index.begin() + i * a.k, exact.index.begin() + (i + 1) * a.k);
-    for (int j = 0; j < a.k; ++j) hit += std::count(e.begin(), e.end(), a.index[i * a.k + j]);
-  }
-  return static_cast<double>(hit) / (a.n * a.k);
-}
-
-TEST(Knn, FaissIndicesReachTheDocumentedRecall) {
-  const int d = 64;
-  std::vector<float> t = random_unit(20000, d, 5, 100), q = random_unit(500, d, 6, 100);
-  // Same clusters for queries and targets: regenerate queries from the targets' generator.
-  q.assign(t.begin(), t.begin() + 500 * d);
-  for (float& x : q) x *= 0.999f;
-  KnnBlock exact = make_exact_knn(t, 20000, d, "cpu")->search(q.data(), 500, 10);
-  FaissParams ivf;
-  ivf.spec = "IVF256,Flat";
-  ivf.nprobe = 16;
-  KnnBlock a = make_faiss_knn(t, 20000, d, ivf)->search(q.data(), 500, 10);
-  EXPECT_GE(recall(a, exact), 0.95);
-  IvfParams own;
-  own.nlist = 256;
-  own.nprobe = 16;
-  KnnBlock g = make_ivf_knn(t, 20000, d, own)->search(q.data(), 500, 10);
-  EXPECT_GE(recall(g, exact), 0.95);
-  // Probing every list is exact search, ties and all.
-  own.nprobe = 256;
-  KnnBlock all = make_ivf_knn(t, 20000, d, own)->search(q.data(), 500, 10);
-  EXPECT_EQ(all.index, exact.index);
-  FaissParams hnsw;
-  hnsw.spec = "HNSW32";
-  hnsw.ef_search = 64;
-  EXPECT_GE(recall(make_faiss_knn(t, 20000, d, hnsw)->search(q.data(), 500, 10), exact), 0.95);
-  FaissParams flat;
-  flat.spec = "Flat";
-  EXPECT_EQ(recall(make_faiss_knn(t, 20000, d, flat)->search(q.data(), 500, 10), exact), 1.0);
-  FaissParams bad;
-  bad.spec = "IVF,Nonsense";
-  EXPECT_NE(user_error_message([&] { make_faiss_knn(t, 20000, d, bad); }).find("IVF,Nonsense"), std::string::npos);
-}
 
 TEST(Match, KeepsPairsByTheThresholdAndRecordsBothStores) {
   TempDir dir;

@@ -15,8 +15,9 @@ namespace epe::test {
 
 // A crop store with the given features ([n, d]); crop i sits on frame i % frames at a box
 // derived from i.
-inline void write_crops(const std::string& path, const std::vector<float>& f, int d, int frames = 3, int h = 300, int w = 400,
-                 const std::vector<CropBox>* boxes_in = nullptr, const std::vector<std::string>* paths = nullptr) {
+inline void write_crops(const std::string& path, const std::vector<float>& f, int d, int frames = 3, int h = 300,
+                        int w = 400, const std::vector<CropBox>* boxes_in = nullptr,
+                        const std::vector<std::string>* paths = nullptr) {
   CropStoreMeta m;
   m.name = std::filesystem::path(path).stem().string();
   m.dim = d;

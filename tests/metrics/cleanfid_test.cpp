@@ -21,14 +21,16 @@ TEST(CleanFid, FidAndKidOfPngFoldersEqualCleanFids) {
   std::map<std::string, double> want;
   std::ifstream in(kDir + "/expected.txt");
   for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line[0] != '#') want[line.substr(0, line.find(" = "))] = std::strtod(line.c_str() + line.find(" = ") + 3, nullptr);
+    if (!line.empty() && line[0] != '#')
+      want[line.substr(0, line.find(" = "))] = std::strtod(line.c_str() + line.find(" = ") + 3, nullptr);
   ASSERT_EQ(want.size(), 2u);
   TempDir dir;
   std::string out;
-  ASSERT_EQ(run_epe("metrics --real " + kDir + "/a --fake " + kDir + "/b --metrics fid,kid --resize clean --inception " +
-                        kDir + "/inception.pt --kid-subsets 3 --out " + dir / "m",
-                    &out),
-            0)
+  ASSERT_EQ(
+      run_epe("metrics --real " + kDir + "/a --fake " + kDir + "/b --metrics fid,kid --resize clean --inception " +
+                  kDir + "/inception.pt --kid-subsets 3 --out " + dir / "m",
+              &out),
+      0)
       << out;
   const std::string json = read_text(dir / "m/metrics.json");
   const double fid = json_number(json, "b", "fid"), kid = json_number(json, "b", "kid_mean");

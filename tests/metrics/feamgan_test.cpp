@@ -108,8 +108,8 @@ TEST(FeaMgan, CliReportsTheProtocolAndRefusesEpeOnlyOptions) {
   EXPECT_EQ(run_epe("metrics --metrics skvd --skvd-crops-per-frame 3 --out " + dir / "e" + common, &out), 1);
   EXPECT_TRUE(contains(out, "--skvd-protocol epe")) << out;
   // The generated frames are 170 pixels wide at 96 rows: a 96x200 frame does not fit.
-  EXPECT_EQ(run_epe("metrics --metrics skvd --real " + kDir + "/real.csv --fake " + kDir + "/fake.csv --skvd-frame 96x200 --out " +
-                        dir / "e",
+  EXPECT_EQ(run_epe("metrics --metrics skvd --real " + kDir + "/real.csv --fake " + kDir +
+                        "/fake.csv --skvd-frame 96x200 --out " + dir / "e",
                     &out),
             1);
   EXPECT_TRUE(contains(out, "fake.csv:1")) << out;

@@ -2,9 +2,10 @@
 // store equals the one an unsharded extraction caches, bit for bit, and every way a set of
 // shards can be wrong is an error that writes nothing.
 
-#include <gtest/gtest.h>
+#include "epe/metrics/feature_store.h"
 
 #include <H5Cpp.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <functional>
@@ -13,7 +14,6 @@
 #include "epe/core/error.h"
 #include "epe/io/h5.h"
 #include "epe/io/image.h"
-#include "epe/metrics/feature_store.h"
 #include "epe/metrics/features.h"
 #include "test_util.h"
 
@@ -156,9 +156,7 @@ TEST(FeatureShards, WrongSetsOfShardsAreErrorsThatWriteNothing) {
   e = error_of([&] { merge_feature_shards({p0, p1, p2, complete}, cache, false); });
   EXPECT_TRUE(contains(e, "is a complete feature store, not a shard")) << e;
   // A foreign HDF5 file and a truncated store.
-  {
-    H5::H5File f = h5::create_file(dir / "foreign.h5");
-  }
+  { H5::H5File f = h5::create_file(dir / "foreign.h5"); }
   e = error_of([&] { merge_feature_shards({p0, p1, p2, dir / "foreign.h5"}, cache, false); });
   EXPECT_TRUE(contains(e, "not an epe store")) << e;
   const auto size = fs::file_size(p2);

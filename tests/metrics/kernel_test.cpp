@@ -1,13 +1,14 @@
 // KID, FID and the sKVD label pairing against fixtures from tests/fixtures/metrics/make_kernel_fixture.py
 // (numpy implementations of torch-fidelity's and clean-fid's formulas) and brute force.
 
+#include "epe/metrics/kernel.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "epe/core/rng.h"
 #include "epe/io/npz.h"
-#include "epe/metrics/kernel.h"
 #include "test_util.h"
 
 namespace epe::test {
@@ -31,7 +32,9 @@ std::vector<std::vector<std::int64_t>> rows_of(const NpyArray& a) {
   return out;
 }
 
-double scalar(const std::map<std::string, NpyArray>& z, const std::string& k) { return z.at(k).to_double().at(0); }
+double scalar(const std::map<std::string, NpyArray>& z, const std::string& k) {
+  return z.at(k).to_double().at(0);
+}
 
 TEST(Kid, EqualsTorchFidelityAndCleanFidOnTheSameSubsets) {
   const auto z = read_npz(kFixture);

@@ -2,7 +2,6 @@
 // several sizes, configuration round trips and errors.
 
 #include <gtest/gtest.h>
-
 #include <torch/torch.h>
 
 #include "epe/nn/discriminator.h"
@@ -62,9 +61,9 @@ TEST(Generator, OutputShapesAndRangeForSeveralFrameSizes) {
       }
       nn::Generator gv(v);
       const at::Tensor x = torch::rand({1, 3, 29, 35});
-      EXPECT_EQ(gv.forward(x, torch::randn({1, v.gbuffer_channels, 29, 35}), torch::ones({1, v.num_classes, 29, 35}))
-                    .sizes(),
-                x.sizes())
+      EXPECT_EQ(
+          gv.forward(x, torch::randn({1, v.gbuffer_channels, 29, 35}), torch::ones({1, v.num_classes, 29, 35})).sizes(),
+          x.sizes())
           << enc << " " << norm;
     }
 }
@@ -109,7 +108,8 @@ TEST(Generator, ClassEncodersOnBoundingBoxesEqualWholeFrames) {
   const at::Tensor ys = g.forward(xs, gb, cls);
   ys.sum().backward();
   std::vector<at::Tensor> gs;
-  for (const auto& p : g.parameters()) gs.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));  // absent class: no gradient
+  for (const auto& p : g.parameters())
+    gs.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));  // absent class: no gradient
   g.zero_grad();
   g.set_sparse_class_encoders(false);
   const at::Tensor yf = g.forward(xf, gb, cls);
@@ -161,8 +161,9 @@ TEST(Generator, ConfigRoundTripsAndErrorsAreClear) {
   nn::Generator g(GeneratorConfig::preset("tiny"));
   const at::Tensor x = torch::rand({1, 3, 16, 16});
   // Missing G-buffer channels: a clear error.
-  EXPECT_NE(user_error_message([&] { g.forward(x, torch::zeros({1, 7, 16, 16}), torch::zeros({1, 12, 16, 16})); })
-                .find("G-buffers must be [N, 32, H, W]"),
+  EXPECT_NE(user_error_message([&] {
+              g.forward(x, torch::zeros({1, 7, 16, 16}), torch::zeros({1, 12, 16, 16}));
+            }).find("G-buffers must be [N, 32, H, W]"),
             std::string::npos);
 }
 

@@ -1,12 +1,12 @@
 // LPIPS (VGG, v0.1) against the reference formula (tests/fixtures/metrics/make_lpips_fixture.py)
 // and its gradient against finite differences.
 
-#include <gtest/gtest.h>
+#include "epe/nn/lpips.h"
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "epe/io/npz.h"
-#include "epe/nn/lpips.h"
 #include "test_util.h"
 #include "vgg_fixture.h"
 
@@ -89,7 +89,8 @@ TEST(Lpips, StableNormalisationHasFiniteGradientsOnAZeroColumn) {
       EXPECT_TRUE(finite) << g;
   }
   // Elsewhere the two agree to ~1e-10 relative; on the LPIPS fixtures to 1e-5.
-  const at::Tensor a = nn::lpips_unit_normalize(f0, nn::LpipsNorm::v01), b = nn::lpips_unit_normalize(f0, nn::LpipsNorm::stable);
+  const at::Tensor a = nn::lpips_unit_normalize(f0, nn::LpipsNorm::v01),
+                   b = nn::lpips_unit_normalize(f0, nn::LpipsNorm::stable);
   EXPECT_LT((a - b).abs().max().item<double>(), 1e-9);
   TempDir dir;
   write_fixture_weights_zip(dir / "vgg.pt");

@@ -7,7 +7,6 @@
 // sides in float64. EPE_PARITY_VERBOSE=1 prints every parameter whose gradient differs by > 1e-5.
 
 #include <gtest/gtest.h>
-
 #include <torch/torch.h>
 
 #include <cstdlib>
@@ -33,7 +32,8 @@ at::Tensor grad_summary(const at::Tensor& grad) {
   const at::Tensor g = grad.detach().to(torch::kFloat64).reshape(-1);
   const std::int64_t n = g.numel();
   std::vector<std::int64_t> idx;
-  for (std::uint64_t k = 0; k < 16; ++k) idx.push_back(static_cast<std::int64_t>((k * 2654435761ULL) % std::uint64_t(n)));
+  for (std::uint64_t k = 0; k < 16; ++k)
+    idx.push_back(static_cast<std::int64_t>((k * 2654435761ULL) % std::uint64_t(n)));
   return torch::cat({g.norm().reshape(1), g.sum().reshape(1), g.index({torch::tensor(idx)})});
 }
 
@@ -128,8 +128,8 @@ void check_reference_fixture(const std::string& dir) {
   std::string worst;
   const double gr = grad_rel(g, nn::reference_generator_keys(gc), io, "ggrad.", &worst);
   EXPECT_LT(gr, 1e-4) << "generator gradients, worst " << worst;
-  std::printf("reference parity: generator output %.2e, gradients %.2e (worst %s)\n",
-              rel(rec, io.at("gen_train")), gr, worst.c_str());
+  std::printf("reference parity: generator output %.2e, gradients %.2e (worst %s)\n", rel(rec, io.at("gen_train")), gr,
+              worst.c_str());
   for (auto& p : d.parameters()) p.mutable_grad() = at::Tensor();
 
   // Discriminator step.

@@ -1,10 +1,12 @@
 #include "epe/nn/vgg16.h"
 
 #include <gtest/gtest.h>
-#include <fstream>
-#include <iterator>
 #include <torch/torch.h>
 
+#include <fstream>
+#include <iterator>
+
+#include "cuda_test.h"
 #include "epe/io/npz.h"
 #include "test_util.h"
 #include "vgg_fixture.h"
@@ -78,6 +80,19 @@ TEST(Vgg16, ValidPaddingCropsEqualTorchvision) {
       at::Tensor f = net->forward(frame.slice(2, r, r + 196).slice(3, c, c + 196), 12).reshape(512);
       EXPECT_LE(rel_error(f, ref[r * 15 + c]), 1e-5) << "crop at " << r << "," << c;
     }
+}
+
+// cuDNN's convolutions sum in another order than the CPU's: equal to float rounding.
+TEST_F(CudaTest, TapsOnTheGpuEqualTheCpu_CUDA) {
+  auto net = fixture_net(nn::Padding::zeros);
+  torch::NoGradGuard g;
+  const at::Tensor x = nn::normalize(fixture_image(1001, 40, 48), nn::Normalization::imagenet());
+  std::vector<int> all;
+  for (int i = 0; i < 13; ++i) all.push_back(i);
+  const std::vector<at::Tensor> cpu = net->forward(x, all);
+  net->to(torch::Device("cuda"));
+  const std::vector<at::Tensor> gpu = net->forward(x.to(torch::Device("cuda")), all);
+  for (int i = 0; i < 13; ++i) EXPECT_LE(rel_error(gpu[i].cpu(), cpu[i]), 1e-4) << nn::vgg16_taps()[i];
 }
 
 TEST(Vgg16, OutputSizes) {

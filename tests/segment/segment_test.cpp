@@ -248,7 +248,6 @@ TEST(Segment, WritesLabelsAndAListAndResumesWithoutRecomputing) {
   EXPECT_NE(user_error_message([&] { segment_list(o); }).find("another model or other options"), std::string::npos);
 }
 
-
 TEST(Segment, ShardsShareOneFolderAndTheMergeWritesTheUnshardedList) {
   TempDir dir;
   write_conv_model(dir / "m.pt");
@@ -310,8 +309,8 @@ TEST(Segment, ShardsShareOneFolderAndTheMergeWritesTheUnshardedList) {
   EXPECT_TRUE(contains(user_error_message([&] { merge_segment_shards({o.out}, o.out, false); }), "--force"));
   // A lost label map is found by the merge.
   fs::remove(sl.rows[3].robust_labels());
-  EXPECT_TRUE(contains(user_error_message([&] { merge_segment_shards({o.out}, o.out, true); }),
-                       "of list row 4 is missing"));
+  EXPECT_TRUE(
+      contains(user_error_message([&] { merge_segment_shards({o.out}, o.out, true); }), "of list row 4 is missing"));
 }
 
 }  // namespace

@@ -20,12 +20,18 @@ struct Env {
     for (const auto& [k, v] : vars) {
       const char* old = std::getenv(k);
       saved.emplace_back(k, old ? old : "\x01");
-      if (v) setenv(k, v, 1); else unsetenv(k);
+      if (v)
+        setenv(k, v, 1);
+      else
+        unsetenv(k);
     }
   }
   ~Env() {
     for (const auto& [k, v] : saved)
-      if (v == "\x01") unsetenv(k.c_str()); else setenv(k.c_str(), v.c_str(), 1);
+      if (v == "\x01")
+        unsetenv(k.c_str());
+      else
+        setenv(k.c_str(), v.c_str(), 1);
   }
 };
 
@@ -54,8 +60,14 @@ TEST(Distributed, RendezvousFromTorchrunOrSrunVariables) {
     EXPECT_TRUE(contains(user_error_message([] { rendezvous_from_environment(); }), "RANK = '4'"));
   }
   {
-    Env e({{"RANK", nullptr}, {"WORLD_SIZE", nullptr}, {"MASTER_ADDR", nullptr}, {"MASTER_PORT", nullptr},
-           {"SLURM_PROCID", "2"}, {"SLURM_NTASKS", "3"}, {"SLURM_NODELIST", "n[08-09]"}, {"SLURM_JOB_ID", "123456"}});
+    Env e({{"RANK", nullptr},
+           {"WORLD_SIZE", nullptr},
+           {"MASTER_ADDR", nullptr},
+           {"MASTER_PORT", nullptr},
+           {"SLURM_PROCID", "2"},
+           {"SLURM_NTASKS", "3"},
+           {"SLURM_NODELIST", "n[08-09]"},
+           {"SLURM_JOB_ID", "123456"}});
     const Rendezvous r = rendezvous_from_environment();
     EXPECT_EQ(r.rank, 2);
     EXPECT_EQ(r.world, 3);

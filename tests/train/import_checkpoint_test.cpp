@@ -3,7 +3,6 @@
 // enhances the fixture frame as the reference's generator did (eval mode).
 
 #include <gtest/gtest.h>
-
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -50,12 +49,14 @@ TEST(ImportCheckpoint, ReferenceStateDictsEnhanceAsTheReference) {
   EXPECT_LT((y - ref).abs().max().item<double>(), 1e-4);
 
   // Never over an existing run without force; a missing file is named.
-  EXPECT_NE(user_error_message([&] { import_reference_checkpoint(o); }).find("exists; pass --force"), std::string::npos);
+  EXPECT_NE(user_error_message([&] { import_reference_checkpoint(o); }).find("exists; pass --force"),
+            std::string::npos);
   ImportCheckpointOptions bad = o;
   bad.reference = tmp.path() + "/none-5";
   bad.out = tmp.path() + "/run2";
-  EXPECT_NE(user_error_message([&] { import_reference_checkpoint(bad); }).find("none-5_gen-network.pth.tar' does not exist"),
-            std::string::npos);
+  EXPECT_NE(
+      user_error_message([&] { import_reference_checkpoint(bad); }).find("none-5_gen-network.pth.tar' does not exist"),
+      std::string::npos);
   EXPECT_FALSE(fs::exists(bad.out));
   // A _disc-network file given as REF: its _gen-network partner is looked for, and named.
   bad.reference = kFixture + "/ref-1000_disc-network.pth.tar";

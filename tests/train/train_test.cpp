@@ -2,8 +2,9 @@
 // demo data, the NaN guard with rollbacks, enhancement, and the errors that must come before any
 // step runs.
 
-#include <gtest/gtest.h>
+#include "epe/train/train.h"
 
+#include <gtest/gtest.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -19,7 +20,6 @@
 #include "epe/nn/convert.h"
 #include "epe/nn/generator.h"
 #include "epe/train/export.h"
-#include "epe/train/train.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -53,7 +53,7 @@ TrainOptions tiny_options(const std::string& out, std::int64_t steps) {
   o.discriminator = nn::DiscriminatorConfig::preset("tiny");
   o.data.synthetic = demo_dir() + "/synthetic.csv";
   o.data.real = demo_dir() + "/real.csv";
-  o.data.sampling = "independent";
+  o.data.sampling = PairSampling::independent;
   o.data.crop = 40;
   o.data.threads = 2;
   o.steps = steps;
@@ -78,12 +78,12 @@ TEST(Train, TinyGeneratorOverfitsOnePairWithL1) {
   nn::Generator g(c);
   namespace F = torch::nn::functional;
   // One pair of smooth images (a frame-like input and another colouring of it).
-  const at::Tensor x = F::interpolate(torch::rand({1, 3, 4, 4}), F::InterpolateFuncOptions()
-                                                                     .size(std::vector<int64_t>{32, 32})
-                                                                     .mode(torch::kBilinear)
-                                                                     .align_corners(false));
+  const at::Tensor x = F::interpolate(
+      torch::rand({1, 3, 4, 4}),
+      F::InterpolateFuncOptions().size(std::vector<int64_t>{32, 32}).mode(torch::kBilinear).align_corners(false));
   const at::Tensor gb = torch::randn({1, 4, 32, 32});
-  const at::Tensor cls = torch::one_hot(torch::randint(0, 3, {1, 32, 32}, torch::kInt64), 3).permute({0, 3, 1, 2}).to(torch::kFloat32);
+  const at::Tensor cls =
+      torch::one_hot(torch::randint(0, 3, {1, 32, 32}, torch::kInt64), 3).permute({0, 3, 1, 2}).to(torch::kFloat32);
   const at::Tensor y = 0.8 - 0.6 * x;  // inverted, lower contrast
   torch::optim::Adam opt(g.parameters(), torch::optim::AdamOptions(2e-3));
   double first = 0, last = 0;
@@ -105,7 +105,12 @@ TEST(Train, SameSeedGivesIdenticalLossesAndResumeContinuesExactly) {
   TrainOptions a = tiny_options(dir / "a", 10);
   const TrainResult ra = train(a);
   ASSERT_EQ(ra.records.size(), 10u);
-  EXPECT_EQ(losses(train([&] { TrainOptions b = a; b.out = dir / "b"; return b; }())), losses(ra));
+  EXPECT_EQ(losses(train([&] {
+              TrainOptions b = a;
+              b.out = dir / "b";
+              return b;
+            }())),
+            losses(ra));
   // Interrupted after 6 steps, then resumed to 10: the last 4 steps equal the uninterrupted run's.
   TrainOptions c = tiny_options(dir / "c", 6);
   train(c);
@@ -138,7 +143,8 @@ TEST(Train, GanRunOnDemoDataKeepsLossesFiniteAndEnhances) {
   ASSERT_EQ(r.records.size(), 200u);
   int gen = 0, disc = 0;
   for (const auto& s : r.records) {
-    for (double v : {s.g_gan, s.g_lpips, s.g_total, s.d_fake, s.d_real, s.d_r1, s.d_total}) ASSERT_TRUE(std::isfinite(v)) << s.step;
+    for (double v : {s.g_gan, s.g_lpips, s.g_total, s.d_fake, s.d_real, s.d_r1, s.d_total})
+      ASSERT_TRUE(std::isfinite(v)) << s.step;
     EXPECT_NE(s.kind, "bad");
     gen += s.kind == "gen";
     disc += s.kind == "disc";
@@ -186,7 +192,8 @@ TEST(Train, GanRunOnDemoDataKeepsLossesFiniteAndEnhances) {
   g.eval();
   torch::NoGradGuard no_grad;
   const at::Tensor x = torch::rand({1, 3, 72, 120}), gb = torch::randn({1, 8, 72, 120});
-  const at::Tensor cls = torch::one_hot(torch::randint(0, 12, {1, 72, 120}, torch::kInt64), 12).permute({0, 3, 1, 2}).to(torch::kFloat32);
+  const at::Tensor cls =
+      torch::one_hot(torch::randint(0, 12, {1, 72, 120}, torch::kInt64), 12).permute({0, 3, 1, 2}).to(torch::kFloat32);
   const at::Tensor want = g.forward(x, gb, cls), got = jm.forward({x, gb, cls}).toTensor();
   EXPECT_LT((want - got).abs().max().item<double>(), 1e-5);
 }
@@ -224,15 +231,18 @@ TEST(TrainData, WindowsAreNativeScalePartsOfTheCropsAtOnePositionPerPair) {
   }
   EXPECT_GT(positions.size(), 3u);  // the position is drawn per pair
   part.window = 41;                 // larger than --crop 40
-  EXPECT_NE(user_error_message([&] { part.check(); }).find("option --window 41 is larger than --crop 40"), std::string::npos);
+  EXPECT_NE(user_error_message([&] { part.check(); }).find("option --window 41 is larger than --crop 40"),
+            std::string::npos);
   part.window = 24;
   part.resize = 16;
-  EXPECT_NE(user_error_message([&] { part.check(); }).find("--window and --resize exclude each other"), std::string::npos);
+  EXPECT_NE(user_error_message([&] { part.check(); }).find("--window and --resize exclude each other"),
+            std::string::npos);
 }
 
 // A crop store over the frames of `list` with the given boxes (features: a one-hot per box, so
 // that box i of the source store matches box i of the target store with cosine 1 and nothing else).
-void write_store(const std::string& path, const std::string& list, DatasetKind kind, const std::vector<CropBox>& boxes) {
+void write_store(const std::string& path, const std::string& list, DatasetKind kind,
+                 const std::vector<CropBox>& boxes) {
   const FileList fl = read_file_list(list, kind);
   CropStoreMeta m;
   m.name = fs::path(path).stem().string();
@@ -261,7 +271,7 @@ TEST(TrainData, MatchedSamplingCutsThePairedBoxesOfBothFrames) {
   ASSERT_EQ(compute_matches(mo).pairs, 3);
 
   TrainOptions o = tiny_options("unused", 1);
-  o.data.sampling = "matched";
+  o.data.sampling = PairSampling::matched;
   o.data.matches = dir / "m.h5";
   const TrainData data(o.data, 8, 12);
   EXPECT_EQ(data.pairs(), 3);
@@ -289,8 +299,9 @@ TEST(TrainData, MatchedSamplingCutsThePairedBoxesOfBothFrames) {
   mo.force = true;
   ASSERT_EQ(compute_matches(mo).pairs, 3);
   o.data.window = 32;
-  EXPECT_NE(user_error_message([&] { TrainData bad(o.data, 8, 12); })
-                .find("option --window 32 is larger than a 30x30 crop of pair 2"),
+  EXPECT_NE(user_error_message([&] {
+              TrainData bad(o.data, 8, 12);
+            }).find("option --window 32 is larger than a 30x30 crop of pair 2"),
             std::string::npos);
   o.data.window = 24;
   EXPECT_NO_THROW(TrainData ok(o.data, 8, 12));
@@ -315,10 +326,13 @@ TEST(Train, InputErrorsComeBeforeAnyStep) {
   EXPECT_NE(msg.find("8 channels"), std::string::npos) << msg;
   EXPECT_NE(msg.find("expects 32"), std::string::npos) << msg;
   EXPECT_FALSE(fs::exists(dir / "x"));
+  // A value outside an enum option's names stops at the binding, before anything runs.
   TrainOptions init = tiny_options(dir / "w", 4);
-  init.generator_init = "zeros";
-  msg = user_error_message([&] { train(init); });
-  EXPECT_NE(msg.find("option --generator-init: 'zeros' is not reference or identity"), std::string::npos) << msg;
+  NetworkOverrides nets;
+  OptionSet s("epe train", "test");
+  add_options(s, init, nets);
+  msg = user_error_message([&] { s.parse({"--generator-init", "zeros"}); });
+  EXPECT_EQ(msg, "option --generator-init: 'zeros' is not one of reference | identity");
   EXPECT_FALSE(fs::exists(dir / "w"));
   // Unlabeled robust labels (255) are allowed (masked out of the projection term); an id beyond
   // the discriminator's label classes is an error naming the line and the option.

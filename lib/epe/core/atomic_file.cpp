@@ -18,7 +18,9 @@ namespace {
 
 std::atomic<unsigned> g_counter{0};
 
-std::string unique_suffix() { return cat(".tmp-", ::getpid(), "-", g_counter++); }
+std::string unique_suffix() {
+  return cat(".tmp-", ::getpid(), "-", g_counter++);
+}
 
 std::string parent_of(const std::string& path) {
   fs::path p = fs::path(path).parent_path();
@@ -50,8 +52,7 @@ void fsync_path(const std::string& path) {
   int err = errno;
   ::close(fd);
   // Some file systems refuse fsync on folders (EINVAL); that is not a data-loss risk.
-  if (rc != 0 && err != EINVAL)
-    throw UserError(cat("cannot sync '", path, "' to disk: ", std::strerror(err)));
+  if (rc != 0 && err != EINVAL) throw UserError(cat("cannot sync '", path, "' to disk: ", std::strerror(err)));
 }
 
 AtomicFile::AtomicFile(std::string final_path) : final_(std::move(final_path)) {

@@ -1,5 +1,5 @@
 #pragma once
-// Two tiers of errors (see DESIGN §7):
+// Two tiers of errors (see docs/DESIGN.md §7):
 //   UserError     — bad input, options or files; `epe` prints the message and exits 1.
 //   InternalError — a broken invariant, i.e. a bug; `epe` prints it and exits 2.
 // Messages name what is at fault: the file (and line), or the option.
@@ -45,14 +45,14 @@ std::string at_line(const std::string& path, long line, const std::string& msg);
 }  // namespace epe
 
 // Throws UserError(cat(...)) when `cond` is false. For input, files and options.
-#define EPE_CHECK(cond, ...)                                     \
-  do {                                                           \
+#define EPE_CHECK(cond, ...)                                      \
+  do {                                                            \
     if (!(cond)) throw ::epe::UserError(::epe::cat(__VA_ARGS__)); \
   } while (0)
 
 // Throws InternalError when `cond` is false. For invariants only, never for input;
 // stays active in release builds.
-#define EPE_ASSERT(cond, ...)                                                            \
-  do {                                                                                   \
+#define EPE_ASSERT(cond, ...)                                                               \
+  do {                                                                                      \
     if (!(cond)) ::epe::throw_internal(__FILE__, __LINE__, #cond, ::epe::cat(__VA_ARGS__)); \
   } while (0)

@@ -22,17 +22,26 @@ LogLevel parse_log_level(const std::string& s) {
 
 const char* to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warning";
-    case LogLevel::error: return "error";
-    case LogLevel::quiet: return "quiet";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warning";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::quiet:
+      return "quiet";
   }
   return "?";
 }
 
-void set_log_level(LogLevel level) { g_level = static_cast<int>(level); }
-LogLevel log_level() { return static_cast<LogLevel>(g_level.load()); }
+void set_log_level(LogLevel level) {
+  g_level = static_cast<int>(level);
+}
+LogLevel log_level() {
+  return static_cast<LogLevel>(g_level.load());
+}
 
 void set_log_sink(LogSink sink) {
   std::lock_guard<std::mutex> lock(g_mutex);

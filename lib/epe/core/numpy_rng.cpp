@@ -32,8 +32,7 @@ constexpr unsigned __int128 kPcgMultiplier =
 
 }  // namespace
 
-std::vector<std::uint32_t> NumpyGenerator::seed_sequence_state(const std::vector<std::uint32_t>& entropy,
-                                                                int n_words) {
+std::vector<std::uint32_t> NumpyGenerator::seed_sequence_state(const std::vector<std::uint32_t>& entropy, int n_words) {
   // mix_entropy: the pool absorbs the entropy words, then every word is mixed into every other.
   std::uint32_t pool[kPoolSize];
   std::uint32_t hash_const = kInitA;
@@ -67,7 +66,8 @@ NumpyGenerator::NumpyGenerator(std::uint64_t seed) {
   } while (seed != 0);
   const std::vector<std::uint32_t> w = seed_sequence_state(entropy, 8);
   std::uint64_t v[4];
-  for (int i = 0; i < 4; ++i) v[i] = static_cast<std::uint64_t>(w[2 * i]) | (static_cast<std::uint64_t>(w[2 * i + 1]) << 32);
+  for (int i = 0; i < 4; ++i)
+    v[i] = static_cast<std::uint64_t>(w[2 * i]) | (static_cast<std::uint64_t>(w[2 * i + 1]) << 32);
   // PCG64 seeding: state = (v0 << 64 | v1), increment = (v2 << 64 | v3); pcg's srandom_r.
   const unsigned __int128 initstate = (static_cast<unsigned __int128>(v[0]) << 64) | v[1];
   const unsigned __int128 initseq = (static_cast<unsigned __int128>(v[2]) << 64) | v[3];

@@ -48,14 +48,16 @@ struct OptionSet::Entry {
   int positional = 0;
   std::string default_text;
   std::function<std::string()> to_string;
-  std::function<void(const std::string&)> assign;                    // scalar and flag
+  std::function<void(const std::string&)> assign;                     // scalar and flag
   std::function<void(const std::vector<std::string>&)> assign_multi;  // multi
   std::function<std::vector<std::string>()> values;                   // multi
 };
 
 namespace {
 
-std::string option_label(const std::string& name) { return "--" + name; }
+std::string option_label(const std::string& name) {
+  return "--" + name;
+}
 
 template <class T>
 T parse_integer(const std::string& name, const std::string& v) {
@@ -146,7 +148,9 @@ long find_invalid_line(const std::string& path) {
 }  // namespace
 
 OptionSet::OptionSet(std::string usage, std::string about)
-    : usage_(std::move(usage)), about_(std::move(about)), desc_(std::make_unique<po::options_description>("Options", 100, 50)) {}
+    : usage_(std::move(usage)),
+      about_(std::move(about)),
+      desc_(std::make_unique<po::options_description>("Options", 100, 50)) {}
 
 OptionSet::~OptionSet() = default;
 
@@ -164,22 +168,24 @@ OptionSet::Opt& OptionSet::Opt::not_recorded() {
 }
 
 namespace {
-std::string long_name(const std::string& spec) { return spec.substr(0, spec.find(',')); }
+std::string long_name(const std::string& spec) {
+  return spec.substr(0, spec.find(','));
+}
 }  // namespace
 
-#define EPE_ADD_SCALAR(T, TO_STRING, FROM_STRING)                                                    \
-  template <>                                                                                        \
-  OptionSet::Opt OptionSet::add<T>(const std::string& spec, T* target, const std::string& help) {    \
-    Entry e;                                                                                         \
-    e.spec = spec;                                                                                   \
-    e.name = long_name(spec);                                                                        \
-    e.help = help;                                                                                   \
-    const std::string name = e.name;                                                                 \
-    e.to_string = [target] { return TO_STRING; };                                                    \
-    e.assign = [target, name](const std::string& v) { *target = FROM_STRING; };                      \
-    e.default_text = e.to_string();                                                                  \
-    entries_.push_back(std::move(e));                                                                \
-    return Opt(this, entries_.size() - 1);                                                           \
+#define EPE_ADD_SCALAR(T, TO_STRING, FROM_STRING)                                                 \
+  template <>                                                                                     \
+  OptionSet::Opt OptionSet::add<T>(const std::string& spec, T* target, const std::string& help) { \
+    Entry e;                                                                                      \
+    e.spec = spec;                                                                                \
+    e.name = long_name(spec);                                                                     \
+    e.help = help;                                                                                \
+    const std::string name = e.name;                                                              \
+    e.to_string = [target] { return TO_STRING; };                                                 \
+    e.assign = [target, name](const std::string& v) { *target = FROM_STRING; };                   \
+    e.default_text = e.to_string();                                                               \
+    entries_.push_back(std::move(e));                                                             \
+    return Opt(this, entries_.size() - 1);                                                        \
   }
 
 EPE_ADD_SCALAR(std::string, *target, v)
@@ -188,11 +194,46 @@ EPE_ADD_SCALAR(std::int64_t, std::to_string(*target), parse_integer<std::int64_t
 EPE_ADD_SCALAR(std::uint64_t, std::to_string(*target), parse_integer<std::uint64_t>(name, v))
 EPE_ADD_SCALAR(double, real_text(*target), parse_real(name, v))
 EPE_ADD_SCALAR(float, real_text(*target), static_cast<float>(parse_real(name, v)))
-EPE_ADD_SCALAR(std::vector<int>, join([&] { std::vector<std::string> p; for (int x : *target) p.push_back(std::to_string(x)); return p; }(), ","),
-               [&] { std::vector<int> r; for (auto& s : split_list(v)) r.push_back(parse_integer<int>(name, s)); return r; }())
-EPE_ADD_SCALAR(std::vector<double>, join([&] { std::vector<std::string> p; for (double x : *target) p.push_back(real_text(x)); return p; }(), ","),
-               [&] { std::vector<double> r; for (auto& s : split_list(v)) r.push_back(parse_real(name, s)); return r; }())
+EPE_ADD_SCALAR(std::vector<int>,
+               join(
+                   [&] {
+                     std::vector<std::string> p;
+                     for (int x : *target) p.push_back(std::to_string(x));
+                     return p;
+                   }(),
+                   ","),
+               [&] {
+                 std::vector<int> r;
+                 for (auto& s : split_list(v)) r.push_back(parse_integer<int>(name, s));
+                 return r;
+               }())
+EPE_ADD_SCALAR(std::vector<double>,
+               join(
+                   [&] {
+                     std::vector<std::string> p;
+                     for (double x : *target) p.push_back(real_text(x));
+                     return p;
+                   }(),
+                   ","),
+               [&] {
+                 std::vector<double> r;
+                 for (auto& s : split_list(v)) r.push_back(parse_real(name, s));
+                 return r;
+               }())
 #undef EPE_ADD_SCALAR
+
+OptionSet::Opt OptionSet::add_text(const std::string& spec, std::function<std::string()> to_string,
+                                   std::function<void(const std::string&)> assign, const std::string& help) {
+  Entry e;
+  e.spec = spec;
+  e.name = long_name(spec);
+  e.help = help;
+  e.to_string = std::move(to_string);
+  e.assign = std::move(assign);
+  e.default_text = e.to_string();
+  entries_.push_back(std::move(e));
+  return Opt(this, entries_.size() - 1);
+}
 
 template <>
 OptionSet::Opt OptionSet::add<bool>(const std::string& spec, bool* target, const std::string& help) {
@@ -211,7 +252,7 @@ OptionSet::Opt OptionSet::add<bool>(const std::string& spec, bool* target, const
 
 template <>
 OptionSet::Opt OptionSet::add<std::vector<std::string>>(const std::string& spec, std::vector<std::string>* target,
-                                                         const std::string& help) {
+                                                        const std::string& help) {
   Entry e;
   e.spec = spec;
   e.name = long_name(spec);
@@ -246,7 +287,9 @@ std::string OptionSet::help_text() const {
   return os.str();
 }
 
-bool OptionSet::parse(const std::vector<std::string>& args) { return parse(args, std::cout); }
+bool OptionSet::parse(const std::vector<std::string>& args) {
+  return parse(args, std::cout);
+}
 
 bool OptionSet::parse(const std::vector<std::string>& args, std::ostream& help_out) {
   po::options_description desc;
@@ -298,7 +341,8 @@ bool OptionSet::parse(const std::vector<std::string>& args, std::ostream& help_o
     const bool from_cmd = vm.count(e.name) > 0;
     const po::variables_map& src = from_cmd ? vm : cfg;
     if (!src.count(e.name)) {
-      if (e.required) throw UserError(cat(usage_.substr(0, usage_.find(" -")), ": option --", e.name, " is required (see --help)"));
+      if (e.required)
+        throw UserError(cat(usage_.substr(0, usage_.find(" -")), ": option --", e.name, " is required (see --help)"));
       continue;
     }
     given_.push_back(e.name);

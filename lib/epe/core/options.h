@@ -19,9 +19,48 @@
 #include <utility>
 #include <vector>
 
-namespace boost { namespace program_options { class options_description; } }
+#include "epe/core/error.h"
+
+namespace boost {
+namespace program_options {
+class options_description;
+}
+}  // namespace boost
 
 namespace epe {
+
+// The names of an enum option's values, in the order --help lists them, e.g.
+//   const Choices<CropMode>& crop_modes() {
+//     static const Choices<CropMode> c{{"random", CropMode::random}, {"grid", CropMode::grid}};
+//     return c;
+//   }
+// Options hold the enum; only the binding (and the stores' records) see the names.
+template <class E>
+using Choices = std::vector<std::pair<std::string, E>>;
+
+// The name of `v` (InternalError when the table lacks it: a bug).
+template <class E>
+const std::string& choice_name(const Choices<E>& choices, E v) {
+  for (const auto& c : choices)
+    if (c.second == v) return c.first;
+  throw InternalError("choice_name: a value has no name in its Choices table");
+}
+
+// "a | b | c".
+template <class E>
+std::string choice_list(const Choices<E>& choices) {
+  std::string s;
+  for (const auto& c : choices) s += (s.empty() ? "" : " | ") + c.first;
+  return s;
+}
+
+// The value named `name`; UserError "option --OPT: 'x' is not one of a | b | c" otherwise.
+template <class E>
+E parse_choice(const Choices<E>& choices, const std::string& name, const std::string& option) {
+  for (const auto& c : choices)
+    if (c.first == name) return c.second;
+  throw UserError(cat("option ", option, ": '", name, "' is not one of ", choice_list(choices)));
+}
 
 class OptionSet {
  public:
@@ -54,6 +93,21 @@ class OptionSet {
   template <class T>
   Opt add(const std::string& name, T* target, const std::string& help);
 
+  // Binds an enum: the option takes the names in `choices` (listed in --help and recorded by
+  // name in resolved_ini()). `choices` is captured by reference: a table with static storage.
+  template <class E>
+  Opt add(const std::string& name, E* target, const std::string& help, const Choices<E>& choices) {
+    const std::string option = "--" + name.substr(0, name.find(','));
+    return add_text(
+        name, [target, &choices] { return choice_name(choices, *target); },
+        [target, &choices, option](const std::string& v) { *target = parse_choice(choices, v, option); },
+        help + " (" + choice_list(choices) + ")");
+  }
+
+  // A scalar option read and written through two functions (the value as text).
+  Opt add_text(const std::string& name, std::function<std::string()> to_string,
+               std::function<void(const std::string&)> assign, const std::string& help);
+
   // Parses args (the words after the command name). Returns false when --help was given
   // (help already printed to `help_out`). Throws UserError naming the option or the
   // config file (and line) at fault.
@@ -76,7 +130,7 @@ class OptionSet {
 };
 
 #define EPE_DECLARE_OPTION_TYPE(T) \
-  template <>                     \
+  template <>                      \
   OptionSet::Opt OptionSet::add<T>(const std::string& name, T* target, const std::string& help);
 EPE_DECLARE_OPTION_TYPE(std::string)
 EPE_DECLARE_OPTION_TYPE(bool)

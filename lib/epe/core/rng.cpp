@@ -29,7 +29,9 @@ std::int64_t Rng::uniform_int(std::int64_t lo, std::int64_t hi) {
   return lo + static_cast<std::int64_t>(uniform_int(static_cast<std::uint64_t>(hi - lo) + 1));
 }
 
-double Rng::uniform() { return (engine_() >> 11) * (1.0 / 9007199254740992.0); }
+double Rng::uniform() {
+  return (engine_() >> 11) * (1.0 / 9007199254740992.0);
+}
 
 double Rng::normal() {
   if (has_spare_) {

@@ -49,9 +49,9 @@ Shard parse_shard(const std::string& value, const std::string& option) {
               " are not counts");
     EPE_CHECK(i >= lo, "option ", option, " auto: SLURM_ARRAY_TASK_ID ", i, " is below SLURM_ARRAY_TASK_MIN ", lo);
     i -= lo;
-    EPE_CHECK(i < n, "option ", option, " auto: task ", i, " (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) is not below ",
-              "SLURM_ARRAY_TASK_COUNT ", n, "; submit the array as --array=0-", n - 1 < 0 ? 0 : n - 1,
-              " (consecutive ids)");
+    EPE_CHECK(i < n, "option ", option, " auto: task ", i,
+              " (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) is not below ", "SLURM_ARRAY_TASK_COUNT ", n,
+              "; submit the array as --array=0-", n - 1 < 0 ? 0 : n - 1, " (consecutive ids)");
   } else {
     const auto slash = value.find('/');
     if (slash != std::string::npos) {
@@ -65,6 +65,7 @@ Shard parse_shard(const std::string& value, const std::string& option) {
   Shard s;
   s.index = static_cast<int>(i);
   s.count = static_cast<int>(n);
+  s.from_slurm = value == "auto";
   return s;
 }
 

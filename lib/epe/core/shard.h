@@ -15,8 +15,9 @@
 namespace epe {
 
 struct Shard {
-  int index = 0;  // I, 0-based
-  int count = 0;  // N; 0 = not sharded (the whole list)
+  int index = 0;            // I, 0-based
+  int count = 0;            // N; 0 = not sharded (the whole list)
+  bool from_slurm = false;  // given as "auto" (not part of the shard's identity: == ignores it)
 
   bool active() const { return count > 0; }
   // [begin, end) of the rows of a list of `rows` rows that this shard holds ([0, rows) when

@@ -1,13 +1,13 @@
 #include "epe/crops/crop_store.h"
-#include "epe/io/file_list.h"
-#include <unordered_map>
-#include <filesystem>
 
 #include <algorithm>
+#include <filesystem>
 #include <sstream>
+#include <unordered_map>
 
 #include "epe/core/error.h"
 #include "epe/core/sha256.h"
+#include "epe/io/file_list.h"
 #include "epe/io/h5.h"
 
 namespace epe {
@@ -269,11 +269,13 @@ std::string resolved(const std::string& p) {
 
 std::string rows_of_frames(const CropStore& store, const FileList& list, std::vector<std::int32_t>* rows) {
   std::unordered_map<std::string, std::int32_t> by_path;
-  for (std::size_t i = 0; i < list.rows.size(); ++i) by_path.emplace(resolved(list.rows[i].image()), static_cast<std::int32_t>(i));
+  for (std::size_t i = 0; i < list.rows.size(); ++i)
+    by_path.emplace(resolved(list.rows[i].image()), static_cast<std::int32_t>(i));
   rows->clear();
   for (const std::string& p : store.image_paths()) {
     auto it = by_path.find(resolved(p));
-    if (it == by_path.end()) return cat("frame '", p, "' of crop store '", store.path(), "' is not in list '", list.path, "'");
+    if (it == by_path.end())
+      return cat("frame '", p, "' of crop store '", store.path(), "' is not in list '", list.path, "'");
     rows->push_back(it->second);
   }
   return "";

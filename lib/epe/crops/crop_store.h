@@ -1,5 +1,5 @@
 #pragma once
-// The crop store (DESIGN §4, format "crops", version 1): which crops of which frames were
+// The crop store (docs/DESIGN.md §4, format "crops", version 1): which crops of which frames were
 // embedded, and their features.
 //
 //   /images/path   [n_img]       string   frame paths as listed

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <deque>
 #include <filesystem>
@@ -17,6 +16,7 @@
 #include "epe/core/progress.h"
 #include "epe/core/rng.h"
 #include "epe/core/thread_pool.h"
+#include "epe/core/timer.h"
 #include "epe/crops/crop_store.h"
 #include "epe/crops/embed.h"
 #include "epe/io/file_list.h"
@@ -92,17 +92,15 @@ std::vector<std::array<int, 2>> grid_positions(int h, int w, const CropsOptions&
 void CropsOptions::check() const {
   EPE_CHECK(!list.empty(), "option --list is required");
   EPE_CHECK(!out.empty(), "option --out is required");
-  EPE_CHECK(mode == "random" || mode == "grid", "option --mode: '", mode, "' is not a crop mode (random or grid)");
   EPE_CHECK(crop_size >= kReceptiveField, "option --crop-size: ", crop_size,
             " is smaller than VGG-16's relu5_3 receptive field (196)");
-  EPE_CHECK(mode != "grid" || (crop_size - kReceptiveField) % kGridStride == 0, "option --crop-size: grid mode needs ",
-            "196 + 16k (196, 212, 228, ...), got ", crop_size);
+  EPE_CHECK(mode != CropMode::grid || (crop_size - kReceptiveField) % kGridStride == 0,
+            "option --crop-size: grid mode needs ", "196 + 16k (196, 212, 228, ...), got ", crop_size);
   EPE_CHECK(crops_per_image >= 1, "option --crops-per-image: must be >= 1");
   EPE_CHECK(grid_step >= 1, "option --grid-step: must be >= 1");
   EPE_CHECK(max_per_image >= 0, "option --max-per-image: must be >= 0 (0 = all)");
-  EPE_CHECK(mode == "grid" || (grid_step == 1 && max_per_image == 0),
+  EPE_CHECK(mode == CropMode::grid || (grid_step == 1 && max_per_image == 0),
             "options --grid-step and --max-per-image apply to --mode grid only");
-  EPE_CHECK(norm == "imagenet" || norm == "dataset", "option --norm: '", norm, "' is not imagenet or dataset");
   EPE_CHECK(norm_frames >= 1, "option --norm-frames: must be >= 1");
   EPE_CHECK(batch >= 0, "option --batch: must be >= 0 (0 = automatic)");
   EPE_CHECK(decode_threads >= 1, "option --decode-threads: must be >= 1");
@@ -160,7 +158,7 @@ ChannelStats dataset_channel_stats(const std::vector<std::string>& images, int m
 
 CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
   o.check();
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   const FileList list = read_image_list(o.list);
   const std::int64_t n_rows = static_cast<std::int64_t>(list.rows.size());
   const ShardRecord record = shard_record_of_list(o.list, n_rows, o.shard);
@@ -189,7 +187,8 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
     try {
       CropStore done(o.out);
       if (!(done.shard_record() == record))
-        why = cat("it is ", done.shard_record().shard.active() ? "shard " + done.shard_record().shard.label() : "not a shard",
+        why = cat("it is ",
+                  done.shard_record().shard.active() ? "shard " + done.shard_record().shard.label() : "not a shard",
                   done.shard_record().list_sha256 == record.list_sha256 ? "" : " of another list");
       else if (done.attr("options") != o.options_ini)
         why = cat("its options differ (", first_line_difference(done.attr("options"), o.options_ini), ")");
@@ -236,22 +235,22 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
               writer->frames_done(), " frames done but the list has only ", row_end - row_begin, " rows",
               o.shard.active() ? " in shard " + o.shard.label() : "");
     res.frames_resumed = writer->frames_done();
-    log_info("resuming '", partial, "' after ", writer->frames_done(), " of ", row_end - row_begin, " frames (", writer->crops(),
-             " crops)");
+    log_info("resuming '", partial, "' after ", writer->frames_done(), " of ", row_end - row_begin, " frames (",
+             writer->crops(), " crops)");
   } else {
     if (o.resume) log_warn("--resume: no interrupted run at '", partial, "'; starting from the beginning");
     EPE_CHECK(!fs::exists(partial, ec) || o.force, "'", partial,
               "' exists (an interrupted run); pass --resume to continue it or --force to start again");
     CropStoreMeta meta;
     meta.name = o.name.empty() ? fs::path(o.list).stem().string() : o.name;
-    meta.mode = o.mode;
+    meta.mode = choice_name(crop_modes(), o.mode);
     meta.crop_size = o.crop_size;
     meta.stride = kGridStride;
     meta.seed = o.seed;
     meta.weights = net->provenance();
     meta.padding = "none";
-    meta.norm = o.norm;
-    if (o.norm == "dataset") {
+    meta.norm = choice_name(crop_norms(), o.norm);
+    if (o.norm == CropNorm::dataset) {
       std::vector<std::string> images;
       for (const auto& r : list.rows) images.push_back(r.image());
       Progress stats_progress("crops: dataset statistics", 0, "frames");
@@ -272,7 +271,7 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
   res.weights = net->provenance();
   res.random_weights = net->random_init();
 
-  const bool grid = o.mode == "grid";
+  const bool grid = o.mode == CropMode::grid;
   const int batch = o.batch > 0 ? o.batch : grid ? (device.is_cuda() ? 4 : 1) : (device.is_cuda() ? 64 : 4);
   // Rows are global list rows (they seed corners and subsamples); the store counts the
   // shard's rows done.
@@ -421,7 +420,7 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
   fsync_path(fs::absolute(o.out).parent_path().string());
   res.out = o.out;
   res.bytes = static_cast<std::int64_t>(fs::file_size(o.out, ec));
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  res.seconds = t0.seconds();
   return res;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// `epe crops`: VGG-16 relu5_3 embeddings of image crops (DESIGN §5.2), streamed into a crop
+// `epe crops`: VGG-16 relu5_3 embeddings of image crops (docs/DESIGN.md §5.2), streamed into a crop
 // store (crop_store.h).
 //
 // * random mode (the reference's collect_crops.py): `crops_per_image` crops per frame with
@@ -20,34 +20,40 @@
 #include <string>
 #include <vector>
 
+#include "epe/core/options.h"
 #include "epe/core/shard.h"
 
 namespace epe {
 
 class Progress;
 
+enum class CropMode { random, grid };
+enum class CropNorm { imagenet, dataset };
+const Choices<CropMode>& crop_modes();  // "random", "grid" (the store's `mode` attribute)
+const Choices<CropNorm>& crop_norms();  // "imagenet", "dataset" (the store's `norm` attribute)
+
 struct CropsOptions {
-  std::string list;                   // file list: synthetic, real, or one image path per line
-  std::string out;                    // crop store to write (.h5)
-  std::string name;                   // dataset name; empty = the list file's stem
-  std::string mode = "random";        // random | grid
-  int crops_per_image = 15;           // random mode
-  int crop_size = 196;                // crop side; grid mode needs 196 + 16k
-  int grid_step = 1;                  // grid mode: keep every n-th position in each direction
-  int max_per_image = 0;              // grid mode: seeded subsample of at most this many crops per frame (0 = all)
-  std::string norm = "imagenet";      // imagenet | dataset (the reference's per-dataset statistics)
-  int norm_frames = 1000;             // frames (seeded subset) used for --norm dataset
-  std::string vgg;                    // VGG-16 weights (torch.save zip or epe HDF5); empty = random init
-  std::uint64_t seed = 0;             // corners, subsampling, statistics subset, random init
-  int batch = 0;                      // random: crops per pass; grid: frames per pass (same size); 0 = auto
-  int decode_threads = 2;             // frames decoded ahead in parallel
-  int prefetch = 4;                   // frames decoded ahead of the network
-  std::string device = "cpu";         // cpu | cuda[:i]
-  std::string precision = "float32";  // float32 | float16 | bfloat16 (CUDA)
-  bool skip_small = false;            // skip frames smaller than the crop instead of failing
-  Shard shard;                        // --shard I/N: only this part of the list's rows (core/shard.h)
-  bool resume = false;                // continue <out>.partial from its last complete frame
-  bool force = false;                 // overwrite an existing output
+  std::string list;                    // file list: synthetic, real, or one image path per line
+  std::string out;                     // crop store to write (.h5)
+  std::string name;                    // dataset name; empty = the list file's stem
+  CropMode mode = CropMode::random;    // random | grid
+  int crops_per_image = 15;            // random mode
+  int crop_size = 196;                 // crop side; grid mode needs 196 + 16k
+  int grid_step = 1;                   // grid mode: keep every n-th position in each direction
+  int max_per_image = 0;               // grid mode: seeded subsample of at most this many crops per frame (0 = all)
+  CropNorm norm = CropNorm::imagenet;  // imagenet | dataset (the reference's per-dataset statistics)
+  int norm_frames = 1000;              // frames (seeded subset) used for --norm dataset
+  std::string vgg;                     // VGG-16 weights (torch.save zip or epe HDF5); empty = random init
+  std::uint64_t seed = 0;              // corners, subsampling, statistics subset, random init
+  int batch = 0;                       // random: crops per pass; grid: frames per pass (same size); 0 = auto
+  int decode_threads = 2;              // frames decoded ahead in parallel
+  int prefetch = 4;                    // frames decoded ahead of the network
+  std::string device = "cpu";          // cpu | cuda[:i]
+  std::string precision = "float32";   // float32 | float16 | bfloat16 (CUDA)
+  bool skip_small = false;             // skip frames smaller than the crop instead of failing
+  Shard shard;                         // --shard I/N: only this part of the list's rows (core/shard.h)
+  bool resume = false;                 // continue <out>.partial from its last complete frame
+  bool force = false;                  // overwrite an existing output
 
   std::string command;      // recorded in the store
   std::string options_ini;  // recorded in the store; compared on --resume
@@ -72,6 +78,11 @@ struct CropsResult {
   bool already_complete = false;            // a shard run found its complete output and did nothing
 };
 
+// Binds every option of `epe crops` to `o` (command line, --config files, the record).
+void add_options(OptionSet& s, CropsOptions& o);
+// The lines `epe crops` prints when it is done, ending in a newline.
+std::string format_summary(const CropsOptions& o, const CropsResult& r);
+
 // Runs the stage. Progress counts frames. The store appears under options.out only when
 // complete; until then it lives at `<out>.partial`.
 //
@@ -95,6 +106,8 @@ struct MergeResult {
 };
 MergeResult merge_crop_shards(const std::vector<std::string>& shards, const std::string& out, bool force,
                               const std::string& command, Progress* progress = nullptr);
+// The lines `epe merge crops` prints, ending in a newline.
+std::string format_summary(const MergeResult& r);
 
 // The reference's dataset statistics: means over frames of the per-frame channel means and
 // (unbiased) standard deviations of RGB in [0,1], over at most `max_frames` frames chosen with

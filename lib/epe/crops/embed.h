@@ -1,5 +1,5 @@
 #pragma once
-// The two ways `epe crops` turns pixels into relu5_3 crop embeddings (DESIGN §5.2), exposed
+// The two ways `epe crops` turns pixels into relu5_3 crop embeddings (docs/DESIGN.md §5.2), exposed
 // for tests and benchmarks. Inputs are normalised images on the network's device; the network
 // must use Padding::none.
 

@@ -7,7 +7,13 @@
 #include <cstdint>
 #include <string>
 
+#include "epe/core/options.h"
+
 namespace epe {
+
+// The formats `epe export` writes and `epe import` reads: only the reference's so far.
+enum class ExchangeFormat { epe };
+const Choices<ExchangeFormat>& exchange_formats();  // "epe"
 
 struct CropExportResult {
   std::string csv, npz;
@@ -23,6 +29,7 @@ struct CropImportOptions {
   std::string out;         // crop store to write
   std::string name;        // dataset name; empty = <name> of crop_<name>.csv
   std::string image_size;  // "HxW" for every frame; empty = read each frame's size from its file
+  ExchangeFormat format = ExchangeFormat::epe;
   bool force = false;
   std::string command, options_ini;
   void check() const;
@@ -31,5 +38,9 @@ struct CropImportResult {
   std::int64_t crops = 0, images = 0;
 };
 CropImportResult import_crops_epe(const CropImportOptions& options);
+
+// Binds every option of `epe import` to `o`; the lines it prints when done.
+void add_options(OptionSet& s, CropImportOptions& o);
+std::string format_summary(const CropImportOptions& o, const CropImportResult& r);
 
 }  // namespace epe

@@ -1,6 +1,5 @@
 // `epe merge crops`: joins the shard stores of `epe crops --shard I/N` into one crop store.
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <memory>
 
@@ -9,6 +8,7 @@
 #include "epe/core/log.h"
 #include "epe/core/options.h"
 #include "epe/core/progress.h"
+#include "epe/core/timer.h"
 #include "epe/crops/crop_store.h"
 #include "epe/crops/crops.h"
 
@@ -55,7 +55,7 @@ std::string meta_difference(const CropStoreMeta& a, const std::string& pa, const
 
 MergeResult merge_crop_shards(const std::vector<std::string>& shards, const std::string& out, bool force,
                               const std::string& command, Progress* progress) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   EPE_CHECK(!out.empty(), "option --out is required");
   EPE_CHECK(!shards.empty(), "epe merge crops: no shard stores given");
   check_output_path(out, force, "--out");
@@ -80,8 +80,8 @@ MergeResult merge_crop_shards(const std::vector<std::string>& shards, const std:
               s.frames_done(), " of its ", end - begin, " rows done");
     if (&s == &first) continue;
     const std::string options = first_line_difference(first.attr("options"), s.attr("options"));
-    EPE_CHECK(options.empty(), "'", s.path(), "' was computed with other options than '", first.path(), "' (",
-              options, "); all shards must come from the same command but for --shard and --out");
+    EPE_CHECK(options.empty(), "'", s.path(), "' was computed with other options than '", first.path(), "' (", options,
+              "); all shards must come from the same command but for --shard and --out");
     const std::string meta = meta_difference(s.meta(), s.path(), first.meta(), first.path());
     EPE_CHECK(meta.empty(), "the shards were not computed alike: ", meta);
   }
@@ -133,7 +133,7 @@ MergeResult merge_crop_shards(const std::vector<std::string>& shards, const std:
   res.out = out;
   res.shards = static_cast<int>(order.size());
   res.bytes = static_cast<std::int64_t>(fs::file_size(out, ec));
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  res.seconds = t0.seconds();
   return res;
 }
 

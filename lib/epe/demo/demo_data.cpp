@@ -1,7 +1,6 @@
 #include "epe/demo/demo_data.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <opencv2/imgproc.hpp>
@@ -10,7 +9,9 @@
 #include "epe/core/error.h"
 #include "epe/core/progress.h"
 #include "epe/core/rng.h"
+#include "epe/core/stage_options.h"
 #include "epe/core/thread_pool.h"
+#include "epe/core/timer.h"
 #include "epe/io/classes.h"
 #include "epe/io/file_list.h"
 #include "epe/io/gbuffers.h"
@@ -29,26 +30,55 @@ void DemoOptions::check() const {
 }
 
 const std::vector<std::string>& material_names() {
-  static const std::vector<std::string> names = {"sky",           "road",         "vehicle",     "terrain",
-                                                 "vegetation",    "person",       "infrastructure", "traffic light",
-                                                 "traffic sign",  "ego vehicle",  "building",    "unlabeled"};
+  static const std::vector<std::string> names = {"sky",          "road",        "vehicle",        "terrain",
+                                                 "vegetation",   "person",      "infrastructure", "traffic light",
+                                                 "traffic sign", "ego vehicle", "building",       "unlabeled"};
   return names;
 }
 
 int material_of_cityscapes(int id) {
   switch (id) {
-    case cs::sky: return 0;
-    case cs::road: case cs::sidewalk: case 9: case 10: return 1;
-    case cs::car: case 27: case 28: case 29: case 30: case 31: case 32: case 33: return 2;
-    case cs::terrain: return 3;
-    case cs::vegetation: return 4;
-    case cs::person: case 25: return 5;
-    case 12: case 13: case 14: case 15: case 16: case cs::pole: case 18: return 6;
-    case 19: return 7;
-    case cs::traffic_sign: return 8;
-    case 1: return 9;
-    case cs::building: return 10;
-    default: return 11;
+    case cs::sky:
+      return 0;
+    case cs::road:
+    case cs::sidewalk:
+    case 9:
+    case 10:
+      return 1;
+    case cs::car:
+    case 27:
+    case 28:
+    case 29:
+    case 30:
+    case 31:
+    case 32:
+    case 33:
+      return 2;
+    case cs::terrain:
+      return 3;
+    case cs::vegetation:
+      return 4;
+    case cs::person:
+    case 25:
+      return 5;
+    case 12:
+    case 13:
+    case 14:
+    case 15:
+    case 16:
+    case cs::pole:
+    case 18:
+      return 6;
+    case 19:
+      return 7;
+    case cs::traffic_sign:
+      return 8;
+    case 1:
+      return 9;
+    case cs::building:
+      return 10;
+    default:
+      return 11;
   }
 }
 
@@ -69,7 +99,7 @@ struct SceneStyle {
   bool cars_parked;                // parked at the right kerb (real) or driving in the lanes
   int people_min, people_max;
   int poles_min, poles_max;
-  bool grass_verge;                // terrain strip beyond the sidewalk
+  bool grass_verge;                   // terrain strip beyond the sidewalk
   double building_min, building_max;  // building heights in metres
 };
 
@@ -147,12 +177,15 @@ void draw_ground(Canvas& c, const SceneStyle& st, Rng& rng) {
 
 void draw_facades(Canvas& c, const SceneStyle& st, Rng& rng) {
   for (int side : {-1, 1}) {
-    struct Building { double z0, z1, height; cv::Vec3f colour; };
+    struct Building {
+      double z0, z1, height;
+      cv::Vec3f colour;
+    };
     std::vector<Building> bs;
     for (double z = 3 + rng.uniform(0, 4); z < 200;) {
       double len = rng.uniform(8, 25);
-      bs.push_back({z, z + len, rng.uniform(st.building_min, st.building_max),
-                    jitter(rng, {0.55f, 0.50f, 0.45f}, 0.2)});
+      bs.push_back(
+          {z, z + len, rng.uniform(st.building_min, st.building_max), jitter(rng, {0.55f, 0.50f, 0.45f}, 0.2)});
       z += len + (rng.bernoulli(0.3) ? rng.uniform(2, 6) : 0.0);
     }
     cv::Vec3f n(static_cast<float>(-side), 0, 0);
@@ -214,7 +247,8 @@ void draw_object(Canvas& c, double x, double z, const std::vector<Prim>& prims) 
 }
 
 std::vector<Prim> car_prims(Rng& rng) {
-  cv::Vec3f paint(static_cast<float>(rng.uniform()), static_cast<float>(rng.uniform()), static_cast<float>(rng.uniform()));
+  cv::Vec3f paint(static_cast<float>(rng.uniform()), static_cast<float>(rng.uniform()),
+                  static_cast<float>(rng.uniform()));
   return {{false, -0.9, 0.9, 0.3, 1.0, cs::car, paint, false},
           {false, -0.75, 0.75, 1.0, 1.45, cs::car, {0.15f, 0.18f, 0.22f}, false},
           {true, -0.85, -0.35, 0.0, 0.55, cs::car, {0.05f, 0.05f, 0.05f}, false},
@@ -385,7 +419,7 @@ DemoFrame render_demo_frame(bool real, int index, int height, int width, std::ui
 
 DemoResult make_demo_data(const DemoOptions& opt, Progress* progress) {
   opt.check();
-  auto t0 = std::chrono::steady_clock::now();
+  Timer t0;
   cityscapes_to_universal();  // fail early when data/ is missing
   {
     std::error_code ec;
@@ -397,8 +431,7 @@ DemoResult make_demo_data(const DemoOptions& opt, Progress* progress) {
   AtomicDir dir(opt.out, opt.force);
   const fs::path root = dir.temp_path();
   for (const char* sub : {"synthetic/images", "synthetic/robust_labels", "synthetic/gbuffers", "synthetic/gt_labels",
-                          "real/images", "real/robust_labels"})
-  {
+                          "real/images", "real/robust_labels"}) {
     std::error_code ec;
     fs::create_directories(root / sub, ec);
     EPE_CHECK(!ec, "cannot create '", (root / sub).string(), "': ", ec.message());
@@ -410,7 +443,8 @@ DemoResult make_demo_data(const DemoOptions& opt, Progress* progress) {
     pool.parallel_for(static_cast<std::size_t>(opt.images), [&](std::size_t i) {
       char name[32];
       std::snprintf(name, sizeof name, "%04zu", i);
-      DemoFrame s = render_demo_frame(false, static_cast<int>(i), opt.height, opt.width, opt.seed, opt.synthetic_texture);
+      DemoFrame s =
+          render_demo_frame(false, static_cast<int>(i), opt.height, opt.width, opt.seed, opt.synthetic_texture);
       std::string img = (root / "synthetic/images" / (std::string(name) + ".png")).string();
       std::string rob = (root / "synthetic/robust_labels" / (std::string(name) + ".png")).string();
       std::string gbf = (root / "synthetic/gbuffers" / (std::string(name) + ".h5")).string();
@@ -446,8 +480,19 @@ DemoResult make_demo_data(const DemoOptions& opt, Progress* progress) {
   res.synthetic_list = (fs::path(opt.out) / "synthetic.csv").string();
   res.real_list = (fs::path(opt.out) / "real.csv").string();
   res.images_per_set = opt.images;
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  res.seconds = t0.seconds();
   return res;
+}
+
+void add_options(OptionSet& s, DemoOptions& o) {
+  add_out_option(s, &o.out, "output folder");
+  s.add("images,n", &o.images, "frames per set");
+  s.add("height", &o.height, "frame height");
+  s.add("width", &o.width, "frame width");
+  s.add("seed", &o.seed, "random seed");
+  s.add("synthetic-texture", &o.synthetic_texture,
+        "texture the synthetic surfaces (albedo G-buffer too) with the real set's texture statistics");
+  add_force_option(s, &o.force, "replace an existing output folder");
 }
 
 }  // namespace epe

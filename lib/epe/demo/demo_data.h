@@ -1,34 +1,37 @@
 #pragma once
 // `epe demo-data`: two small procedural street-scene datasets, deterministic by seed
-// (DESIGN §3). The "synthetic" set is flat-shaded from G-buffers (untextured albedo unless
+// (docs/DESIGN.md §3). The "synthetic" set is flat-shaded from G-buffers (untextured albedo unless
 // synthetic_texture) and has exact labels; the "real" set gets photographic degradations
 // (texture, grading, blur, vignetting, noise). Their layouts differ on purpose; the
 // differences are listed in data/README.md and in SceneStyle below.
 
 #include <cstdint>
+#include <opencv2/core/mat.hpp>
 #include <string>
 #include <vector>
 
-#include <opencv2/core/mat.hpp>
+#include "epe/core/options.h"
 
 namespace epe {
 
 class Progress;
 
 struct DemoOptions {
-  std::string out;          // output folder (created; must not exist unless force)
-  int images = 60;          // frames per set
-  int height = 526;         // frame height in pixels
-  int width = 957;          // frame width in pixels
-  std::uint64_t seed = 0;   // same seed => byte-identical files
+  std::string out;         // output folder (created; must not exist unless force)
+  int images = 60;         // frames per set
+  int height = 526;        // frame height in pixels
+  int width = 957;         // frame width in pixels
+  std::uint64_t seed = 0;  // same seed => byte-identical files
   // Texture the synthetic set's albedo with the real set's texture statistics (the real frames
   // stay byte-identical). Off by default: the demo's figures are of untextured synthetic frames.
   bool synthetic_texture = false;
-  bool force = false;       // replace an existing output folder
-  int threads = 0;          // 0 = all cores
-  std::string record;       // resolved options (INI) saved as <out>/options.ini; "" = none
+  bool force = false;  // replace an existing output folder
+  int threads = 0;     // 0 = all cores
+  std::string record;  // resolved options (INI) saved as <out>/options.ini; "" = none
   void check() const;
 };
+// Binds every option of `epe demo-data` to `o`.
+void add_options(OptionSet& s, DemoOptions& o);
 
 // Cityscapes label ids used by the demo scenes (GT labels of the synthetic set).
 namespace cs {
@@ -36,7 +39,7 @@ constexpr int road = 7, sidewalk = 8, building = 11, pole = 17, traffic_sign = 2
               sky = 23, person = 24, car = 26;
 }
 
-// Material classes routing the G-buffer encoder (DESIGN §3), stored in the `material`
+// Material classes routing the G-buffer encoder (docs/DESIGN.md §3), stored in the `material`
 // G-buffer channel as the index in this list.
 const std::vector<std::string>& material_names();
 // Cityscapes label id → material index (unlisted ids → "unlabeled").

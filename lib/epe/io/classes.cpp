@@ -10,6 +10,7 @@
 
 #include "epe/core/error.h"
 #include "epe/core/version.h"
+#include "epe/io/label_ids.h"
 
 namespace fs = std::filesystem;
 
@@ -61,8 +62,8 @@ std::vector<TableRow> read_tsv_table(const std::string& path, std::size_t min_fi
       a = t + 1;
     }
     if (row.fields.size() < min_fields)
-      throw UserError(at_line(path, n, cat("expected at least ", min_fields, " tab-separated columns, found ",
-                                           row.fields.size())));
+      throw UserError(
+          at_line(path, n, cat("expected at least ", min_fields, " tab-separated columns, found ", row.fields.size())));
     rows.push_back(std::move(row));
   }
   return rows;
@@ -80,8 +81,8 @@ const std::vector<std::string>& universal_class_names() {
       names.push_back(line);
     }
   });
-  EPE_CHECK(names.size() == 194, "'", data_dir(), "/mseg/universal_classes.txt' must have 194 lines, has ",
-            names.size());
+  EPE_CHECK(names.size() == kUniversalClasses, "'", data_dir(), "/mseg/universal_classes.txt' must have ",
+            kUniversalClasses, " lines, has ", names.size());
   return names;
 }
 
@@ -123,8 +124,12 @@ const CityscapesTable& cityscapes_table() {
 
 }  // namespace
 
-const std::vector<int>& cityscapes_to_universal() { return cityscapes_table().to_universal; }
+const std::vector<int>& cityscapes_to_universal() {
+  return cityscapes_table().to_universal;
+}
 
-const std::vector<std::string>& cityscapes_class_names() { return cityscapes_table().names; }
+const std::vector<std::string>& cityscapes_class_names() {
+  return cityscapes_table().names;
+}
 
 }  // namespace epe

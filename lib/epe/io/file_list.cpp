@@ -65,21 +65,28 @@ void apply_directive(ListFormat& f, const std::string& path, long n, const std::
   EPE_CHECK(!value.empty(), at_line(path, n, cat("directive '", key, "' has no value (# epe: ", key, " = VALUE)")));
   const std::string base = fs::path(path).parent_path().string();
   auto table = [&](const char* what) { return resolve_label_table(value, at_line(path, n, what), base); };
-  if (key == "robust_colors") f.robust.colors = table("colour table");
-  else if (key == "robust_remap") f.robust.remap = table("id table");
-  else if (key == "gt_colors") f.gt.colors = table("colour table");
-  else if (key == "gt_remap") f.gt.remap = table("id table");
+  if (key == "robust_colors")
+    f.robust.colors = table("colour table");
+  else if (key == "robust_remap")
+    f.robust.remap = table("id table");
+  else if (key == "gt_colors")
+    f.gt.colors = table("colour table");
+  else if (key == "gt_remap")
+    f.gt.remap = table("id table");
   else if (key == "robust_channel" || key == "gt_channel") {
     const std::size_t c = std::string("rgb").find(value);
     EPE_CHECK(value.size() == 1 && c != std::string::npos,
               at_line(path, n, cat("directive '", key, "' must be r, g or b, not '", value, "'")));
     (key == "gt_channel" ? f.gt : f.robust).channel = static_cast<int>(c);
-  }
-  else if (key == "materials") f.materials = table("material table");
-  else if (key == "layout" || key == "split" || key == "root" || key == "source") f.notes.emplace_back(key, value);
+  } else if (key == "materials")
+    f.materials = table("material table");
+  else if (key == "layout" || key == "split" || key == "root" || key == "source")
+    f.notes.emplace_back(key, value);
   else
-    throw UserError(at_line(path, n, cat("unknown directive '", key, "' (known: robust_colors, robust_remap, robust_channel, "
-                                         "gt_colors, gt_remap, gt_channel, materials, layout, split, root, source)")));
+    throw UserError(at_line(path, n,
+                            cat("unknown directive '", key,
+                                "' (known: robust_colors, robust_remap, robust_channel, "
+                                "gt_colors, gt_remap, gt_channel, materials, layout, split, root, source)")));
 }
 
 // Calls fn(line number, fields) for every row that is not blank or a comment; directives go
@@ -128,23 +135,26 @@ FileList read_file_list(const std::string& path, DatasetKind kind, std::vector<L
   list.kind = kind;
   const fs::path base = fs::path(path).parent_path();
   const int want = list_columns(kind);
-  for_each_row(path, [&](long n, const std::vector<std::string>& fields) {
-    std::string problem;
-    if (static_cast<int>(fields.size()) != want)
-      problem = cat("expected ", want, " comma-separated columns for a ", to_string(kind), " list (",
-                    column_names(kind), "), found ", fields.size());
-    else if (fields[0].empty())
-      problem = "the image column is empty";
-    else if (kind == DatasetKind::synthetic && fields[3].empty())
-      problem = "the gt_labels column must not be empty in a synthetic list";
-    if (!problem.empty()) {
-      if (!issues) throw UserError(at_line(path, n, problem));
-      issues->push_back({n, problem});
-    } else {
-      list.rows.push_back(make_row(n, fields, base));
-    }
-    return true;
-  }, &list.format);
+  for_each_row(
+      path,
+      [&](long n, const std::vector<std::string>& fields) {
+        std::string problem;
+        if (static_cast<int>(fields.size()) != want)
+          problem = cat("expected ", want, " comma-separated columns for a ", to_string(kind), " list (",
+                        column_names(kind), "), found ", fields.size());
+        else if (fields[0].empty())
+          problem = "the image column is empty";
+        else if (kind == DatasetKind::synthetic && fields[3].empty())
+          problem = "the gt_labels column must not be empty in a synthetic list";
+        if (!problem.empty()) {
+          if (!issues) throw UserError(at_line(path, n, problem));
+          issues->push_back({n, problem});
+        } else {
+          list.rows.push_back(make_row(n, fields, base));
+        }
+        return true;
+      },
+      &list.format);
   if (list.rows.empty() && (!issues || issues->empty())) empty_list(path);
   return list;
 }
@@ -163,14 +173,17 @@ FileList read_image_list(const std::string& path) {
   list.path = path;
   list.kind = DatasetKind::real;
   const fs::path base = fs::path(path).parent_path();
-  for_each_row(path, [&](long n, const std::vector<std::string>& fields) {
-    EPE_CHECK(fields.size() == 1 && !fields[0].empty(),
-              at_line(path, n,
-                      cat("expected 1 (image), 2 (real) or 4 (synthetic) comma-separated columns like ",
-                          "the first row, found ", fields.size())));
-    list.rows.push_back(make_row(n, {fields[0], ""}, base));
-    return true;
-  }, &list.format);
+  for_each_row(
+      path,
+      [&](long n, const std::vector<std::string>& fields) {
+        EPE_CHECK(fields.size() == 1 && !fields[0].empty(),
+                  at_line(path, n,
+                          cat("expected 1 (image), 2 (real) or 4 (synthetic) comma-separated columns like ",
+                              "the first row, found ", fields.size())));
+        list.rows.push_back(make_row(n, {fields[0], ""}, base));
+        return true;
+      },
+      &list.format);
   return list;
 }
 
@@ -213,7 +226,8 @@ void write_file_list(const std::string& path, const std::vector<std::vector<std:
   for (const auto& r : rows) {
     for (std::size_t i = 0; i < r.size(); ++i) {
       std::string rel = relative_to(r[i], base);
-      if (!relative_root.empty() && fs::path(rel).is_absolute() && !fs::path(relative_to(r[i], relative_root)).is_absolute())
+      if (!relative_root.empty() && fs::path(rel).is_absolute() &&
+          !fs::path(relative_to(r[i], relative_root)).is_absolute())
         rel = fs::path(rel).lexically_relative(fs::absolute(base.empty() ? "." : base).lexically_normal()).string();
       EPE_CHECK(rel.find(',') == std::string::npos, "cannot write '", path, "': path '", rel, "' contains a comma");
       text += (i ? "," : "") + rel;

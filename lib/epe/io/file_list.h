@@ -1,5 +1,5 @@
 #pragma once
-// Dataset file lists (DESIGN §3), the reference implementation's format: one sample per
+// Dataset file lists (docs/DESIGN.md §3), the reference implementation's format: one sample per
 // line, comma-separated paths, relative paths resolved against the list's own folder;
 // `#` comments and blank lines ignored; CRLF line ends tolerated.
 //   synthetic rows: image, robust_labels, gbuffers, gt_labels

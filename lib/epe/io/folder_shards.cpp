@@ -15,8 +15,9 @@ namespace epe {
 
 std::string FolderShard::text() const {
   const auto [b, e] = shard.rows();
-  return cat("kind = ", kind, "\nlist = ", list, "\nlist_sha256 = ", shard.list_sha256, "\nlist_rows = ", shard.list_rows,
-             "\nshard = ", shard.shard.label(), "\nrows = ", b, "-", e, "\nname = ", name, "\n[record]\n", record);
+  return cat("kind = ", kind, "\nlist = ", list, "\nlist_sha256 = ", shard.list_sha256,
+             "\nlist_rows = ", shard.list_rows, "\nshard = ", shard.shard.label(), "\nrows = ", b, "-", e,
+             "\nname = ", name, "\n[record]\n", record);
 }
 
 FolderShard FolderShard::parse(const std::string& text, const std::string& path) {
@@ -30,12 +31,18 @@ FolderShard FolderShard::parse(const std::string& text, const std::string& path)
     const std::size_t eq = line.find(" = ");
     EPE_CHECK(eq != std::string::npos, "'", path, "': cannot read the line '", line, "'");
     const std::string k = line.substr(0, eq), v = line.substr(eq + 3);
-    if (k == "kind") s.kind = v;
-    else if (k == "list") s.list = v;
-    else if (k == "list_sha256") s.shard.list_sha256 = v;
-    else if (k == "list_rows") s.shard.list_rows = std::stoll(v);
-    else if (k == "shard") shard = v;
-    else if (k == "name") s.name = v;
+    if (k == "kind")
+      s.kind = v;
+    else if (k == "list")
+      s.list = v;
+    else if (k == "list_sha256")
+      s.shard.list_sha256 = v;
+    else if (k == "list_rows")
+      s.shard.list_rows = std::stoll(v);
+    else if (k == "shard")
+      shard = v;
+    else if (k == "name")
+      s.name = v;
   }
   EPE_CHECK(!s.kind.empty() && !s.name.empty() && !shard.empty() && s.shard.list_rows >= 0, "'", path,
             "' lacks kind, name or shard");
@@ -76,13 +83,15 @@ bool folder_shard_complete(const std::string& dir, const FolderShard& want, bool
     why = "it is not a shard folder (no shard.ini)";
   } else {
     const FolderShard have = FolderShard::parse(read_whole(folder_shard_file(dir)), folder_shard_file(dir));
-    if (have.kind != want.kind) why = cat("it is a shard of epe ", have.kind);
+    if (have.kind != want.kind)
+      why = cat("it is a shard of epe ", have.kind);
     else if (!(have.shard == want.shard))
       why = cat("it is shard ", have.shard.shard.label(),
                 have.shard.list_sha256 == want.shard.list_sha256 ? "" : " of another list");
     else if (const std::string d = first_line_difference(have.record, want.record); !d.empty())
       why = cat("it was made differently (", d, ")");
-    else if (have.name != want.name) why = cat("its list is named ", have.name);
+    else if (have.name != want.name)
+      why = cat("its list is named ", have.name);
   }
   if (why.empty()) return true;
   throw UserError(cat("option --out: '", dir, "' exists and is not this shard's finished folder (", why,
@@ -103,7 +112,8 @@ FolderMergeResult merge_folder_shards(const std::string& kind, const std::vector
     EPE_CHECK(fs::exists(folder_shard_file(d), ec), "'", d, "' is not a shard folder of epe ", kind,
               " (no shard.ini; was it run with --shard?)");
     shards.push_back(FolderShard::parse(read_whole(folder_shard_file(d)), folder_shard_file(d)));
-    EPE_CHECK(shards.back().kind == kind, "'", d, "' is a shard folder of epe ", shards.back().kind, ", not of epe ", kind);
+    EPE_CHECK(shards.back().kind == kind, "'", d, "' is a shard folder of epe ", shards.back().kind, ", not of epe ",
+              kind);
     records.push_back(shards.back().shard);
   }
   const std::vector<std::size_t> order = order_shards(records, dirs);
@@ -154,6 +164,10 @@ FolderMergeResult merge_folder_shards(const std::string& kind, const std::vector
   res.rows = static_cast<std::int64_t>(rows.size());
   res.list = (fs::path(out) / (first.name + ".csv")).string();
   return res;
+}
+
+std::string format_summary(const FolderMergeResult& r) {
+  return cat("merge: ", r.shards, " shards, ", r.rows, " rows, ", r.files, " files\n  list: ", r.list, "\n");
 }
 
 }  // namespace epe

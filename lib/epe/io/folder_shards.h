@@ -24,9 +24,9 @@
 namespace epe {
 
 struct FolderShard {
-  std::string kind;    // "enhance" | "fake-gbuffers"
-  std::string list;    // the input list as given
-  std::string name;    // the list the stage writes: <name>.csv
+  std::string kind;  // "enhance" | "fake-gbuffers"
+  std::string list;  // the input list as given
+  std::string name;  // the list the stage writes: <name>.csv
   ShardRecord shard;
   std::string record;  // compared by the merge and by a rerun
 
@@ -57,5 +57,7 @@ struct FolderMergeResult {
 // a shard folder whose list lacks rows; nothing is written under OUT then.
 FolderMergeResult merge_folder_shards(const std::string& kind, const std::vector<std::string>& dirs,
                                       const std::string& out, bool force);
+// The lines `epe merge enhance|fake-gbuffers` prints, ending in a newline.
+std::string format_summary(const FolderMergeResult& r);
 
 }  // namespace epe

@@ -1,7 +1,6 @@
 #include "epe/io/gbuffer_pack.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 #include "epe/core/options.h"
 #include "epe/core/progress.h"
 #include "epe/core/thread_pool.h"
+#include "epe/core/timer.h"
 #include "epe/io/classes.h"
 #include "epe/io/file_list.h"
 #include "epe/io/gbuffers.h"
@@ -275,7 +275,7 @@ void PackOptions::check() const {
 PackResult pack_gbuffers(const PackOptions& o, Progress* progress) {
   (void)kExrEnabled;
   o.check();
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   const GBufferSpec spec = GBufferSpec::read(o.spec);
   const FileList list = read_file_list(o.list, DatasetKind::synthetic);
   std::error_code ec;
@@ -383,7 +383,7 @@ PackResult pack_gbuffers(const PackOptions& o, Progress* progress) {
       format.notes.end());
   format.notes.emplace_back("source", "epe gbuffers pack --spec " + fs::path(spec.path).filename().string());
   write_file_list(r.list_out, rows, format);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = t0.seconds();
   return r;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// G-buffer files (DESIGN §3), one per synthetic frame:
+// G-buffer files (docs/DESIGN.md §3), one per synthetic frame:
 //   ours: HDF5, root attributes epe_format = "gbuffers", epe_format_version = 1;
 //         dataset /gbuffers, H×W×C float16 or float32, with attribute `channels`
 //         (one name per channel, e.g. depth, normal.x, normal.y, normal.z, albedo.r, ...).
@@ -12,9 +12,9 @@ namespace epe {
 
 struct GBuffers {
   int height = 0, width = 0, channels = 0;
-  std::vector<float> data;          // H×W×C, row-major
-  std::vector<std::string> names;   // one per channel
-  std::string format;               // "epe-hdf5" or "reference-npz"
+  std::vector<float> data;         // H×W×C, row-major
+  std::vector<std::string> names;  // one per channel
+  std::string format;              // "epe-hdf5" or "reference-npz"
 
   float at(int r, int c, int ch) const { return data[(static_cast<std::size_t>(r) * width + c) * channels + ch]; }
 };

@@ -1,5 +1,5 @@
 #pragma once
-// HDF5 helpers shared by every store (DESIGN §4). All functions translate HDF5's own
+// HDF5 helpers shared by every store (docs/DESIGN.md §4). All functions translate HDF5's own
 // exceptions into UserError naming the file and the object, and never print HDF5's error
 // stack. The HDF5 library is not thread-safe: call these from one thread at a time
 // (lock h5_mutex() where worker threads may touch HDF5).

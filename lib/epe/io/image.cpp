@@ -55,14 +55,21 @@ cv::Mat decode(const std::string& path) {
     throw UserError(cat("image '", path, "' cannot be decoded: ", e.what()));
   }
   EPE_CHECK(!m.empty(), "image '", path, "' cannot be decoded (damaged data)");
-  EPE_CHECK(m.depth() == CV_8U || m.depth() == CV_16U, "image '", path, "' has an unsupported pixel type (",
-            m.depth(), "); expected 8- or 16-bit");
+  EPE_CHECK(m.depth() == CV_8U || m.depth() == CV_16U, "image '", path, "' has an unsupported pixel type (", m.depth(),
+            "); expected 8- or 16-bit");
   cv::Mat rgb;
   switch (m.channels()) {
-    case 1: cv::cvtColor(m, rgb, cv::COLOR_GRAY2RGB); break;
-    case 3: cv::cvtColor(m, rgb, cv::COLOR_BGR2RGB); break;
-    case 4: cv::cvtColor(m, rgb, cv::COLOR_BGRA2RGB); break;
-    default: throw UserError(cat("image '", path, "' has ", m.channels(), " channels; expected 1, 3 or 4"));
+    case 1:
+      cv::cvtColor(m, rgb, cv::COLOR_GRAY2RGB);
+      break;
+    case 3:
+      cv::cvtColor(m, rgb, cv::COLOR_BGR2RGB);
+      break;
+    case 4:
+      cv::cvtColor(m, rgb, cv::COLOR_BGRA2RGB);
+      break;
+    default:
+      throw UserError(cat("image '", path, "' has ", m.channels(), " channels; expected 1, 3 or 4"));
   }
   return rgb;
 }
@@ -124,7 +131,10 @@ std::array<int, 2> read_image_size(const std::string& path) {
     EPE_CHECK(c != EOF, "image '", path, "' is truncated (header)");
     return c;
   };
-  auto be16 = [&]() { int hi = u8(); return (hi << 8) | u8(); };
+  auto be16 = [&]() {
+    int hi = u8();
+    return (hi << 8) | u8();
+  };
   int b0 = u8(), b1 = u8();
   if (b0 == 0x89 && b1 == 'P') {  // PNG: signature (8 bytes), IHDR length + type, width, height
     for (int i = 2; i < 16; ++i) u8();

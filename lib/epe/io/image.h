@@ -5,10 +5,9 @@
 
 #include <array>
 #include <cstdint>
+#include <opencv2/core/mat.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 namespace epe {
 
@@ -27,7 +26,6 @@ std::vector<std::uint8_t> read_image_bytes(const std::string& path);
 // {H, W} of a PNG or JPEG from its header only (no decoding); UserError naming the file when it
 // is missing or neither format.
 std::array<int, 2> read_image_size(const std::string& path);
-
 
 // Writes a PNG atomically. Accepts CV_8UC1 (gray / labels), CV_8UC3 or CV_32FC3 RGB in
 // [0,1] (rounded to 8 bits), or CV_16UC1.

@@ -68,9 +68,12 @@ std::string describe_npz(const std::string& path) {
   auto arrays = read_npz(path);
   std::string kind = "NumPy .npz archive";
   auto it = arrays.find("data");
-  if (it != arrays.end() && it->second.shape.size() == 3) kind = "G-buffers (reference .npz, key 'data')";
-  else if (arrays.count("crops")) kind = "crop features (reference .npz, key 'crops')";
-  else if (arrays.count("w")) kind = "sampling weights (reference .npz, key 'w')";
+  if (it != arrays.end() && it->second.shape.size() == 3)
+    kind = "G-buffers (reference .npz, key 'data')";
+  else if (arrays.count("crops"))
+    kind = "crop features (reference .npz, key 'crops')";
+  else if (arrays.count("w"))
+    kind = "sampling weights (reference .npz, key 'w')";
   std::string out = cat(path, "\n  kind: ", kind, "\n  arrays:\n");
   for (auto& kv : arrays) {
     std::vector<hsize_t> d(kv.second.shape.begin(), kv.second.shape.end());

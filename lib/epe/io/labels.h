@@ -26,10 +26,9 @@
 #include <string>
 #include <vector>
 
-namespace epe {
+#include "epe/io/label_ids.h"
 
-constexpr int kUniversalClasses = 194;  // MSeg universal taxonomy
-constexpr int kIgnoreLabel = 255;
+namespace epe {
 
 // How a list's label column is encoded. Both fields are table specs: a shipped table's name
 // (resolve_label_table()) or a path to a TSV file. Empty = none.

@@ -11,36 +11,47 @@
 #include "epe/core/error.h"
 #include "epe/core/options.h"
 #include "epe/core/rng.h"
+#include "epe/core/stage_options.h"
 #include "epe/io/labels.h"
 
 namespace fs = std::filesystem;
 
 namespace epe {
 
-const std::vector<std::string>& list_layouts() {
-  static const std::vector<std::string> names = {"cityscapes", "pfd", "gta5", "viper", "vistas", "carla", "folder"};
-  return names;
+const Choices<ListLayout>& list_layouts() {
+  static const Choices<ListLayout> c{
+      {"cityscapes", ListLayout::cityscapes}, {"pfd", ListLayout::pfd},       {"gta5", ListLayout::gta5},
+      {"viper", ListLayout::viper},           {"vistas", ListLayout::vistas}, {"carla", ListLayout::carla},
+      {"folder", ListLayout::folder}};
+  return c;
+}
+
+const Choices<RobustColumn>& robust_columns() {
+  static const Choices<RobustColumn> c{
+      {"auto", RobustColumn::automatic}, {"gt", RobustColumn::gt}, {"none", RobustColumn::none}};
+  return c;
+}
+
+const Choices<CityscapesIds>& cityscapes_ids() {
+  static const Choices<CityscapesIds> c{{"labelIds", CityscapesIds::label_ids}, {"trainIds", CityscapesIds::train_ids}};
+  return c;
+}
+
+const Choices<CarlaLabels>& carla_label_kinds() {
+  static const Choices<CarlaLabels> c{{"raw", CarlaLabels::raw}, {"palette", CarlaLabels::palette}};
+  return c;
 }
 
 void ListsOptions::check() const {
-  const auto& ls = list_layouts();
-  EPE_CHECK(std::find(ls.begin(), ls.end(), layout) != ls.end(), "layout '", layout, "' is not one of ",
-            join(ls, ", "));
   EPE_CHECK(!root.empty(), "option --root is required");
   EPE_CHECK(!out.empty(), "option --out is required");
-  EPE_CHECK(robust == "auto" || robust == "gt" || robust == "none", "option --robust: '", robust,
-            "' is not auto, gt or none");
-  EPE_CHECK(ids == "labelIds" || ids == "trainIds", "option --ids: '", ids, "' is not labelIds or trainIds");
-  EPE_CHECK(carla_labels == "raw" || carla_labels == "palette", "option --carla-labels: '", carla_labels,
-            "' is not raw or palette");
-  EPE_CHECK(kind == "real" || kind == "synthetic", "option --kind: '", kind, "' is not real or synthetic");
   EPE_CHECK(limit >= 0, "option --limit must be >= 0");
   EPE_CHECK(sample >= 0, "option --sample must be >= 0");
   EPE_CHECK(limit == 0 || sample == 0, "options --limit and --sample exclude each other");
-  if (layout != "folder")
+  if (layout != ListLayout::folder)
     EPE_CHECK(images.empty() && labels.empty() && label_colors.empty() && label_remap.empty(),
               "options --images, --labels, --label-colors and --label-remap are for the folder layout; layout '",
-              layout, "' knows its folders");
+              choice_name(list_layouts(), layout), "' knows its folders");
 }
 
 namespace {
@@ -139,7 +150,7 @@ std::string shipped(const std::string& name, const std::string& what) {
 
 void use_robust_from_gt(Scan& s, const ListsOptions& o, const std::string& remap, const std::string& colors,
                         const std::string& what) {
-  if (o.robust == "none") {
+  if (o.robust == RobustColumn::none) {
     s.notes.push_back("robust_labels left empty (--robust none): run `epe segment` to fill them");
     return;
   }
@@ -151,7 +162,7 @@ void use_robust_from_gt(Scan& s, const ListsOptions& o, const std::string& remap
 }
 
 void no_robust(Scan& s, const ListsOptions& o, const std::string& why) {
-  EPE_CHECK(o.robust != "gt", "option --robust gt: ", why);
+  EPE_CHECK(o.robust != RobustColumn::gt, "option --robust gt: ", why);
   s.notes.push_back("robust_labels left empty (" + why + "): run `epe segment` to fill them");
 }
 
@@ -164,7 +175,8 @@ Scan scan_cityscapes(const ListsOptions& o, const fs::path& root) {
                                  "leftImg8bit_trainextra/leftImg8bit/" + split},
                                 "cityscapes", "leftImg8bit/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png");
   const std::string gt_name = coarse ? "gtCoarse" : "gtFine";
-  const std::string suffix = "_" + gt_name + (o.ids == "trainIds" ? "_labelTrainIds.png" : "_labelIds.png");
+  const std::string suffix =
+      "_" + gt_name + (o.ids == CityscapesIds::train_ids ? "_labelTrainIds.png" : "_labelIds.png");
   add_keyed(s.images, walk(img, [](const fs::path& p) { return ends_with(p.filename().string(), "_leftImg8bit.png"); }),
             [](const fs::path& p) {
               const std::string n = p.filename().string();
@@ -188,13 +200,14 @@ Scan scan_cityscapes(const ListsOptions& o, const fs::path& root) {
               const std::string n = p.filename().string();
               return n.substr(0, n.size() - suffix.size());
             });
-  if (o.robust == "none") {
+  if (o.robust == RobustColumn::none) {
     s.labels.clear();
     s.notes.push_back("robust_labels left empty (--robust none): run `epe segment` to fill them");
     return s;
   }
-  use_robust_from_gt(s, o, o.ids == "trainIds" ? "cityscapes-19_to_universal" : "cityscapes-34_to_universal", "",
-                     cat("*", suffix));
+  use_robust_from_gt(s, o,
+                     o.ids == CityscapesIds::train_ids ? "cityscapes-19_to_universal" : "cityscapes-34_to_universal",
+                     "", cat("*", suffix));
   s.robust_from_gt = false;  // the label column itself is robust_labels, with the remap
   return s;
 }
@@ -262,7 +275,7 @@ Scan scan_vistas(const ListsOptions& o, const fs::path& root) {
       lab = base / c;
       break;
     }
-  if (lab.empty() || o.robust == "none") {
+  if (lab.empty() || o.robust == RobustColumn::none) {
     if (lab.empty())
       no_robust(s, o, cat("no ", split, "/v1.2/labels or ", split, "/labels folder"));
     else
@@ -297,15 +310,15 @@ Scan scan_carla(const ListsOptions& o, const fs::path& root) {
       if (!id.empty() && (dir || !s.gbuffers.count(id))) s.gbuffers[id] = e.path();
     }
   }
-  if (is_dir(base / "RobustImages") && o.robust != "none") {
+  if (is_dir(base / "RobustImages") && o.robust != RobustColumn::none) {
     add_keyed(s.robust, walk(base / "RobustImages", is_image), frame_id);
     s.notes.push_back("robust_labels = RobustImages/ (CARLA2Real's MSeg output)");
-  } else if (o.robust == "none") {
+  } else if (o.robust == RobustColumn::none) {
     s.notes.push_back("robust_labels left empty (--robust none): run `epe segment` to fill them");
   } else {
     no_robust(s, o, "no RobustImages/ folder and no shipped mapping from CARLA tags to MSeg universal ids");
   }
-  if (o.carla_labels == "raw")
+  if (o.carla_labels == CarlaLabels::raw)
     s.format.gt.channel = 0;
   else
     s.format.gt.colors = shipped("carla_colors", "colour table");
@@ -319,7 +332,7 @@ Scan scan_carla(const ListsOptions& o, const fs::path& root) {
 
 Scan scan_folder(const ListsOptions& o, const fs::path& root) {
   Scan s;
-  s.kind = parse_dataset_kind(o.kind);
+  s.kind = o.kind;
   const fs::path img = o.images.empty() ? root : root / o.images;
   EPE_CHECK(is_dir(img), "option --images: '", img.string(), "' is not a folder");
   fs::path lab;
@@ -349,7 +362,7 @@ Scan scan_folder(const ListsOptions& o, const fs::path& root) {
     EPE_CHECK(!lab.empty(), "a synthetic list needs GT label maps: give --labels");
     s.format.gt = f;
     s.format.materials = shipped(o.materials.empty() ? "cityscapes-34_to_material" : o.materials, "material table");
-    if (o.robust == "gt") s.notes.push_back("--robust gt needs a mapping to MSeg ids; left empty");
+    if (o.robust == RobustColumn::gt) s.notes.push_back("--robust gt needs a mapping to MSeg ids; left empty");
     s.notes.push_back("robust_labels left empty: run `epe segment` to fill them");
   }
   return s;
@@ -368,17 +381,18 @@ ListsResult build_list(const ListsOptions& o) {
     EPE_CHECK(!ec, "option --out: cannot create folder '", parent.string(), "': ", ec.message());
   }
   check_output_path(o.out, o.force);
-  Scan s = o.layout == "cityscapes" ? scan_cityscapes(o, root)
-           : o.layout == "pfd"      ? scan_pfd(o, root, "pfd")
-           : o.layout == "gta5"     ? scan_pfd(o, root, "gta5")
-           : o.layout == "viper"    ? scan_viper(o, root)
-           : o.layout == "vistas"   ? scan_vistas(o, root)
-           : o.layout == "carla"    ? scan_carla(o, root)
-                                    : scan_folder(o, root);
+  const std::string layout = choice_name(list_layouts(), o.layout);
+  Scan s = o.layout == ListLayout::cityscapes ? scan_cityscapes(o, root)
+           : o.layout == ListLayout::pfd      ? scan_pfd(o, root, "pfd")
+           : o.layout == ListLayout::gta5     ? scan_pfd(o, root, "gta5")
+           : o.layout == ListLayout::viper    ? scan_viper(o, root)
+           : o.layout == ListLayout::vistas   ? scan_vistas(o, root)
+           : o.layout == ListLayout::carla    ? scan_carla(o, root)
+                                              : scan_folder(o, root);
   // Synthetic frames outside CARLA's own G-buffer folders: --gbuffers DIR, files by key.
-  if (s.kind == DatasetKind::synthetic && !o.gbuffers.empty() && o.layout != "carla") {
+  if (s.kind == DatasetKind::synthetic && !o.gbuffers.empty() && o.layout != ListLayout::carla) {
     const fs::path gb =
-        fs::path(o.gbuffers).is_absolute() || o.layout != "folder" ? fs::path(o.gbuffers) : root / o.gbuffers;
+        fs::path(o.gbuffers).is_absolute() || o.layout != ListLayout::folder ? fs::path(o.gbuffers) : root / o.gbuffers;
     EPE_CHECK(is_dir(gb), "option --gbuffers: '", gb.string(), "' is not a folder");
     add_keyed(s.gbuffers,
               walk(gb,
@@ -415,7 +429,7 @@ ListsResult build_list(const ListsOptions& o) {
   }
   for (auto& [key, lab] : s.labels)
     if (!s.images.count(key)) r.unpaired_labels.push_back(lab.string());
-  EPE_CHECK(!rows.empty(), o.layout, " layout: no ", s.images.empty() ? "images" : "image with its label map",
+  EPE_CHECK(!rows.empty(), layout, " layout: no ", s.images.empty() ? "images" : "image with its label map",
             " found under '", root.string(), "'",
             s.images.empty() ? "" : cat(" (", s.images.size(), " images, ", s.labels.size(), " label maps)"));
   if (o.limit > 0 && o.limit < static_cast<std::int64_t>(rows.size())) rows.resize(static_cast<std::size_t>(o.limit));
@@ -435,7 +449,7 @@ ListsResult build_list(const ListsOptions& o) {
     s.notes.push_back(cat(r.rows - r.gbuffers,
                           " rows have no G-buffers: make them with `epe gbuffers pack` or "
                           "`epe fake-gbuffers`"));
-  s.format.notes = {{"layout", o.layout}, {"root", root.string()}};
+  s.format.notes = {{"layout", layout}, {"root", root.string()}};
   if (!o.split.empty()) s.format.notes.emplace_back("split", o.split);
   r.format = s.format;
   r.notes = s.notes;
@@ -467,6 +481,39 @@ std::string format_lists_result(const ListsResult& r, int examples) {
   if (!r.format.materials.empty()) s += "  materials: " + fs::path(r.format.materials).stem().string() + "\n";
   for (auto& n : r.notes) s += "  note: " + n + "\n";
   return s;
+}
+
+namespace {
+const Choices<DatasetKind>& dataset_kind_names() {
+  static const Choices<DatasetKind> c{{"real", DatasetKind::real}, {"synthetic", DatasetKind::synthetic}};
+  return c;
+}
+}  // namespace
+
+void add_options(OptionSet& s, ListsOptions& o) {
+  s.add("layout", &o.layout, "dataset layout", list_layouts()).required().positional();
+  s.add("root", &o.root, "the dataset's folder").required();
+  add_out_option(s, &o.out, "the list to write (CSV)");
+  s.add("split", &o.split,
+        "cityscapes: train|val|test|train_extra; viper: train|val|test; vistas: "
+        "training|validation|testing (default: the first)");
+  s.add("robust", &o.robust, "robust_labels column: gt = GT mapped to MSeg ids; none = left for epe segment",
+        robust_columns());
+  s.add("ids", &o.ids, "cityscapes GT maps", cityscapes_ids());
+  s.add("carla-labels", &o.carla_labels, "carla GT maps: raw = tag in R; palette = CityScapesPalette colours",
+        carla_label_kinds());
+  s.add("kind", &o.kind, "folder layout: the list's kind", dataset_kind_names());
+  s.add("images", &o.images, "folder layout: image folder under the root (default: the root)");
+  s.add("labels", &o.labels, "folder layout: label folder under the root, files matched by stem");
+  s.add("gbuffers", &o.gbuffers, "synthetic: folder of G-buffer files (<stem>.h5 or .npz)");
+  s.add("label-colors", &o.label_colors, "folder layout: colour table of colour-coded label maps");
+  s.add("label-remap", &o.label_remap, "folder layout: id table applied to the label ids");
+  s.add("materials", &o.materials, "synthetic: GT id -> material table (default: the layout's)");
+  s.add("limit", &o.limit, "keep the first N rows (0 = all)");
+  s.add("sample", &o.sample, "keep N rows drawn with --seed, in list order (0 = all)");
+  s.add("seed", &o.seed, "seed of --sample");
+  s.add("plain", &o.plain, "write no `# epe:` lines (for the reference's loaders)");
+  add_force_option(s, &o.force, "replace an existing list");
 }
 
 }  // namespace epe

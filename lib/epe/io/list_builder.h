@@ -17,30 +17,40 @@
 #include <string>
 #include <vector>
 
+#include "epe/core/options.h"
 #include "epe/io/file_list.h"
 
 namespace epe {
 
+enum class ListLayout { cityscapes, pfd, gta5, viper, vistas, carla, folder };
+enum class RobustColumn { automatic, gt, none };
+enum class CityscapesIds { label_ids, train_ids };
+enum class CarlaLabels { raw, palette };
+const Choices<RobustColumn>& robust_columns();    // "auto", "gt", "none"
+const Choices<CityscapesIds>& cityscapes_ids();   // "labelIds", "trainIds"
+const Choices<CarlaLabels>& carla_label_kinds();  // "raw", "palette"
+
 struct ListsOptions {
-  std::string layout;                // cityscapes | pfd | gta5 | viper | vistas | carla | folder
-  std::string root;                  // the dataset's folder as downloaded
-  std::string out;                   // the list to write (CSV)
-  std::string split;                 // cityscapes: train|val|test|train_extra; viper: train|val|test; vistas:
-                                     // training|validation|testing; "" = the layout's default
-  std::string robust = "auto";       // robust_labels column: auto (GT mapped to MSeg universal ids where a shipped
-                                     // mapping exists, CARLA2Real's RobustImages/ when present) | gt | none
-  std::string ids = "labelIds";      // cityscapes GT: labelIds (gtFine_labelIds) | trainIds (gtFine_labelTrainIds)
-  std::string carla_labels = "raw";  // carla: raw (tag in R, CARLA2Real's capture) | palette (CityScapesPalette)
+  ListLayout layout = ListLayout::folder;  // cityscapes | pfd | gta5 | viper | vistas | carla | folder
+  std::string root;                        // the dataset's folder as downloaded
+  std::string out;                         // the list to write (CSV)
+  std::string split;                       // cityscapes: train|val|test|train_extra; viper: train|val|test; vistas:
+                                           // training|validation|testing; "" = the layout's default
+  // robust_labels column: auto (GT mapped to MSeg universal ids where a shipped mapping exists,
+  // CARLA2Real's RobustImages/ when present) | gt | none
+  RobustColumn robust = RobustColumn::automatic;
+  CityscapesIds ids = CityscapesIds::label_ids;  // cityscapes GT: labelIds (gtFine_labelIds) | trainIds
+  CarlaLabels carla_labels = CarlaLabels::raw;   // carla: raw (tag in R, CARLA2Real's capture) | palette
   // folder layout
-  std::string kind = "real";  // synthetic | real
-  std::string images;         // image folder, relative to the root ("" = the root)
-  std::string labels;         // label folder, relative to the root ("" = none)
-  std::string gbuffers;       // G-buffer folder (synthetic), files <stem>.h5|.npz ("" = none)
-  std::string label_colors;   // colour table of the labels (directive)
-  std::string label_remap;    // id table of the labels (directive)
-  std::string materials;      // material table for GT ids (synthetic; "" = the layout's)
-  std::int64_t limit = 0;     // keep the first N rows (0 = all)
-  std::int64_t sample = 0;    // keep N rows drawn with --seed (0 = all), in list order
+  DatasetKind kind = DatasetKind::real;  // synthetic | real
+  std::string images;                    // image folder, relative to the root ("" = the root)
+  std::string labels;                    // label folder, relative to the root ("" = none)
+  std::string gbuffers;                  // G-buffer folder (synthetic), files <stem>.h5|.npz ("" = none)
+  std::string label_colors;              // colour table of the labels (directive)
+  std::string label_remap;               // id table of the labels (directive)
+  std::string materials;                 // material table for GT ids (synthetic; "" = the layout's)
+  std::int64_t limit = 0;                // keep the first N rows (0 = all)
+  std::int64_t sample = 0;               // keep N rows drawn with --seed (0 = all), in list order
   std::uint64_t seed = 0;
   bool plain = false;  // write no `# epe:` directives (for the reference's loaders)
   bool force = false;
@@ -60,7 +70,10 @@ struct ListsResult {
 };
 
 // The layout names, for --help and errors.
-const std::vector<std::string>& list_layouts();
+const Choices<ListLayout>& list_layouts();
+
+// Binds every option of `epe lists` to `o`.
+void add_options(OptionSet& s, ListsOptions& o);
 
 // Scans the tree, pairs, writes the list atomically (never over an existing one without
 // force). UserError naming the option or the folder when the tree is not the layout's (the

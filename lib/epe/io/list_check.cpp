@@ -57,9 +57,9 @@ bool check_labels(const std::string& path, const LabelFormat& format, const char
   }
   bool ok = true;
   if (h > 0 && (m.rows != h || m.cols != w)) {
-    r.problems.push_back({problem::label_size, line,
-                          cat(what, " '", path, "' is ", m.rows, "x", m.cols, " (HxW) but image '", image, "' is ", h,
-                              "x", w)});
+    r.problems.push_back(
+        {problem::label_size, line,
+         cat(what, " '", path, "' is ", m.rows, "x", m.cols, " (HxW) but image '", image, "' is ", h, "x", w)});
     ok = false;
   }
   std::string bad = find_invalid_label(m, max_id);
@@ -146,7 +146,8 @@ CheckReport check_file_list(const CheckOptions& opt, Progress* progress) {
         std::max_element(counts.begin(), counts.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
     for (std::size_t i = 0; i < results.size(); ++i) {
       auto& r = results[i];
-      if (r.channels >= 0 && rep.gbuffer_channels == r.channels && rep.gbuffer_names.empty()) rep.gbuffer_names = r.names;
+      if (r.channels >= 0 && rep.gbuffer_channels == r.channels && rep.gbuffer_names.empty())
+        rep.gbuffer_names = r.names;
       if (r.channels >= 0 && r.channels != rep.gbuffer_channels)
         r.problems.push_back({problem::gbuffer_channels, list.rows[i].line,
                               cat("G-buffers '", list.rows[i].gbuffers(), "' have ", r.channels,
@@ -171,10 +172,10 @@ std::string format_check_report(const CheckReport& r, int max_examples) {
   s += "\n";
   if (r.rows_without_labels > 0) s += cat("  ", r.rows_without_labels, " row(s) have no robust labels yet\n");
   if (r.ok()) return s + "  no problems found\n";
-  const char* order[] = {problem::columns,        problem::missing_file, problem::bad_image,
-                         problem::missing_labels, problem::bad_labels,   problem::label_size,
-                         problem::label_id,       problem::missing_gbuffers, problem::bad_gbuffers, problem::gbuffer_size,
-                         problem::gbuffer_channels};
+  const char* order[] = {problem::columns,        problem::missing_file,     problem::bad_image,
+                         problem::missing_labels, problem::bad_labels,       problem::label_size,
+                         problem::label_id,       problem::missing_gbuffers, problem::bad_gbuffers,
+                         problem::gbuffer_size,   problem::gbuffer_channels};
   auto groups = r.by_kind();
   for (const char* kind : order) {
     auto it = groups.find(kind);

@@ -14,13 +14,13 @@ namespace epe {
 class Progress;
 
 struct CheckOptions {
-  std::string list;                   // file list to validate
-  std::string kind = "synthetic";     // synthetic | real
-  bool allow_missing_labels = false;  // accept rows whose robust_labels column is empty
+  std::string list;                     // file list to validate
+  std::string kind = "synthetic";       // synthetic | real
+  bool allow_missing_labels = false;    // accept rows whose robust_labels column is empty
   bool allow_missing_gbuffers = false;  // accept synthetic rows whose gbuffers column is empty
-  int gt_max_id = 33;                 // highest valid GT label id (Cityscapes ids); 255 always valid
-  int threads = 0;                    // decoding threads (0 = all cores)
-  void check() const;                 // UserError on a bad combination
+  int gt_max_id = 33;                   // highest valid GT label id (Cityscapes ids); 255 always valid
+  int threads = 0;                      // decoding threads (0 = all cores)
+  void check() const;                   // UserError on a bad combination
 };
 
 // Problem kinds, in the order the report lists them.

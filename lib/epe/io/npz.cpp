@@ -43,17 +43,28 @@ std::vector<Out> convert(const NpyArray& a) {
       std::uint16_t h;
       std::memcpy(&h, p + 2 * i, 2);
       out[i] = static_cast<Out>(half_to_float(h));
-    } else if (t == "f4") out[i] = get(float{}, i);
-    else if (t == "f8") out[i] = get(double{}, i);
-    else if (t == "i1") out[i] = get(std::int8_t{}, i);
-    else if (t == "u1" || t == "b1") out[i] = get(std::uint8_t{}, i);
-    else if (t == "i2") out[i] = get(std::int16_t{}, i);
-    else if (t == "u2") out[i] = get(std::uint16_t{}, i);
-    else if (t == "i4") out[i] = get(std::int32_t{}, i);
-    else if (t == "u4") out[i] = get(std::uint32_t{}, i);
-    else if (t == "i8") out[i] = get(std::int64_t{}, i);
-    else if (t == "u8") out[i] = get(std::uint64_t{}, i);
-    else throw UserError("unsupported .npy dtype '" + d + "'");
+    } else if (t == "f4")
+      out[i] = get(float{}, i);
+    else if (t == "f8")
+      out[i] = get(double{}, i);
+    else if (t == "i1")
+      out[i] = get(std::int8_t{}, i);
+    else if (t == "u1" || t == "b1")
+      out[i] = get(std::uint8_t{}, i);
+    else if (t == "i2")
+      out[i] = get(std::int16_t{}, i);
+    else if (t == "u2")
+      out[i] = get(std::uint16_t{}, i);
+    else if (t == "i4")
+      out[i] = get(std::int32_t{}, i);
+    else if (t == "u4")
+      out[i] = get(std::uint32_t{}, i);
+    else if (t == "i8")
+      out[i] = get(std::int64_t{}, i);
+    else if (t == "u8")
+      out[i] = get(std::uint64_t{}, i);
+    else
+      throw UserError("unsupported .npy dtype '" + d + "'");
   }
   return out;
 }
@@ -73,8 +84,12 @@ std::string dict_value(const std::string& header, const std::string& key) {
 
 }  // namespace
 
-std::vector<float> NpyArray::to_float() const { return convert<float>(*this); }
-std::vector<double> NpyArray::to_double() const { return convert<double>(*this); }
+std::vector<float> NpyArray::to_float() const {
+  return convert<float>(*this);
+}
+std::vector<double> NpyArray::to_double() const {
+  return convert<double>(*this);
+}
 
 NpyArray NpyArray::from_float(const std::vector<float>& v, std::vector<std::size_t> shape, bool as_float16) {
   NpyArray a;
@@ -153,7 +168,8 @@ NpyArray parse_npy(const std::uint8_t* b, std::size_t n, const std::string& what
 
 std::vector<std::uint8_t> serialize_npy(const NpyArray& a) {
   std::string shape = "(";
-  for (std::size_t i = 0; i < a.shape.size(); ++i) shape += std::to_string(a.shape[i]) + (a.shape.size() == 1 ? "," : (i + 1 < a.shape.size() ? ", " : ""));
+  for (std::size_t i = 0; i < a.shape.size(); ++i)
+    shape += std::to_string(a.shape[i]) + (a.shape.size() == 1 ? "," : (i + 1 < a.shape.size() ? ", " : ""));
   shape += ")";
   std::string header = "{'descr': '" + a.dtype + "', 'fortran_order': False, 'shape': " + shape + ", }";
   std::size_t total = 10 + header.size() + 1;
@@ -207,7 +223,8 @@ std::map<std::string, NpyArray> read_npz(const std::string& path) {
     zip_int64_t got = st.size ? zip_fread(f, buf.data(), st.size) : 0;
     zip_fclose(f);
     EPE_CHECK(got == static_cast<zip_int64_t>(st.size), "'", path, "': member '", name, "' is truncated or damaged");
-    std::string key = name.size() > 4 && name.substr(name.size() - 4) == ".npy" ? name.substr(0, name.size() - 4) : name;
+    std::string key =
+        name.size() > 4 && name.substr(name.size() - 4) == ".npy" ? name.substr(0, name.size() - 4) : name;
     out[key] = parse_npy(buf.data(), buf.size(), cat("'", path, "' member '", name, "'"));
   }
   return out;

@@ -3,8 +3,8 @@
 #include <H5Cpp.h>
 
 #include "epe/core/error.h"
-#include "epe/core/sha256.h"
 #include "epe/core/options.h"
+#include "epe/core/sha256.h"
 #include "epe/io/h5.h"
 
 namespace epe {
@@ -40,8 +40,8 @@ ShardRecord read_shard_record(const H5::H5Object& f, const std::string& path) {
   r.shard.count = static_cast<int>(n);
   const auto [begin, end] = r.rows();
   EPE_CHECK(h5::attr_int(f, "row_begin") == begin && h5::attr_int(f, "row_end") == end, "'", path, "': shard ",
-            r.shard.label(), " of a ", r.list_rows, "-row list should hold rows [", begin, ", ", end, "), its attributes say [",
-            h5::attr_int(f, "row_begin"), ", ", h5::attr_int(f, "row_end"), ")");
+            r.shard.label(), " of a ", r.list_rows, "-row list should hold rows [", begin, ", ", end,
+            "), its attributes say [", h5::attr_int(f, "row_begin"), ", ", h5::attr_int(f, "row_end"), ")");
   return r;
 }
 

@@ -18,15 +18,22 @@
 
 namespace epe {
 
-LabelKind parse_label_kind(const std::string& s) {
-  if (s == "robust") return LabelKind::robust;
-  if (s == "gt") return LabelKind::gt;
-  throw UserError(cat("option --labels: '", s, "' is not robust or gt"));
+const Choices<LabelKind>& label_kinds() {
+  static const Choices<LabelKind> c{{"robust", LabelKind::robust}, {"gt", LabelKind::gt}};
+  return c;
 }
 
-const char* to_string(LabelKind k) { return k == LabelKind::robust ? "robust" : "gt"; }
+LabelKind parse_label_kind(const std::string& s) {
+  return parse_choice(label_kinds(), s, "--labels");
+}
 
-int label_classes(LabelKind k) { return k == LabelKind::robust ? kUniversalClasses : 255; }
+const char* to_string(LabelKind k) {
+  return choice_name(label_kinds(), k).c_str();
+}
+
+int label_classes(LabelKind k) {
+  return k == LabelKind::robust ? kUniversalClasses : 255;
+}
 
 std::vector<std::string> label_class_names(LabelKind k) {
   if (k == LabelKind::robust) return universal_class_names();
@@ -151,8 +158,7 @@ LayoutStats LayoutStats::from(const LayoutAccumulator& acc) {
   s.class_images = acc.class_images();
   for (auto p : s.class_pixels) s.labeled_pixels += p;
   std::vector<std::string> sizes;
-  for (const auto& [size, n] : acc.frame_sizes())
-    sizes.push_back(cat(size.first, "x", size.second, ":", n));
+  for (const auto& [size, n] : acc.frame_sizes()) sizes.push_back(cat(size.first, "x", size.second, ":", n));
   s.frame_sizes = join(sizes, ",");
   s.location = acc.location();
   return s;
@@ -249,8 +255,8 @@ LayoutStats accumulate_layout(const FileList& list, LabelKind kind, int grid_h, 
                               Progress* progress) {
   const int C = label_classes(kind);
   const std::size_t n = list.rows.size();
-  const std::size_t workers = std::max<std::size_t>(
-      1, std::min<std::size_t>(n, threads > 0 ? std::size_t(threads) : hardware_threads()));
+  const std::size_t workers =
+      std::max<std::size_t>(1, std::min<std::size_t>(n, threads > 0 ? std::size_t(threads) : hardware_threads()));
   // One accumulator per contiguous chunk of rows; each chunk stops at its first bad row, so the
   // error reported (the lowest chunk's) is the first bad row of the list.
   std::vector<LayoutAccumulator> acc;

@@ -1,5 +1,5 @@
 #pragma once
-// `epe layout` (DESIGN §5.5): where each class sits in the frames of two datasets, how the
+// `epe layout` (docs/DESIGN.md §5.5): where each class sits in the frames of two datasets, how the
 // datasets differ, and how well crop sampling strategies align what a discriminator compares.
 //
 // Layout store (format "layout", version 1), one per dataset:
@@ -17,11 +17,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <opencv2/core/mat.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <opencv2/core/mat.hpp>
+#include "epe/core/options.h"
 
 namespace epe {
 
@@ -33,6 +34,7 @@ inline constexpr const char* kLayoutStoreFormat = "layout";
 inline constexpr int kLayoutStoreVersion = 1;
 
 enum class LabelKind { robust, gt };
+const Choices<LabelKind>& label_kinds();           // "robust", "gt"
 LabelKind parse_label_kind(const std::string& s);  // UserError naming --labels
 const char* to_string(LabelKind k);
 int label_classes(LabelKind k);  // 194 (MSeg universal) or 255 (game / Cityscapes ids 0..254)
@@ -103,7 +105,7 @@ cv::Mat read_row_labels(const FileList& list, const ListRow& row, LabelKind kind
 
 // Distances between two distributions over the same cells (each summing to 1).
 double total_variation(const float* p, const float* q, std::size_t n);
-double js_divergence(const float* p, const float* q, std::size_t n);  // base 2, in [0, 1]
+double js_divergence(const float* p, const float* q, std::size_t n);               // base 2, in [0, 1]
 double js_divergence(const std::vector<double>& p, const std::vector<double>& q);  // normalises both
 
 struct ClassComparison {
@@ -117,7 +119,7 @@ struct ClassComparison {
 };
 
 struct LayoutComparison {
-  std::vector<ClassComparison> classes;  // classes present in either dataset, largest mismatch first
+  std::vector<ClassComparison> classes;   // classes present in either dataset, largest mismatch first
   double overall_tv = 0, overall_js = 0;  // sum over classes of weight * tv (js); in [0, 1]
 };
 
@@ -127,30 +129,29 @@ LayoutComparison compare_layouts(const LayoutStats& a, const LayoutStats& b);
 // ---- sampling analysis -------------------------------------------------------------------
 
 struct SamplingOptions {
-  std::string matches;         // match store (its crop stores are found through it)
-  std::int64_t pairs = 2000;   // pairs drawn per strategy
-  int grid = 32;               // each crop's labels, nearest-sampled on grid x grid positions
+  std::string matches;        // match store (its crop stores are found through it)
+  std::int64_t pairs = 2000;  // pairs drawn per strategy
+  int grid = 32;              // each crop's labels, nearest-sampled on grid x grid positions
   std::uint64_t seed = 0;
   int threads = 0;
 };
 
 struct SamplingRow {
-  std::string strategy;     // random | matched | weighted
-  bool available = false;   // weighted needs `epe weights`; matched needs >= 1 pair
-  std::string note;         // why not available
+  std::string strategy;    // random | matched | weighted
+  bool available = false;  // weighted needs `epe weights`; matched needs >= 1 pair
+  std::string note;        // why not available
   std::int64_t pairs = 0;
-  double agreement = 0;     // mean over pairs of the fraction of positions with equal labels
-  double agreement_sem = 0; // its standard error
-  double class_js = 0;      // JS divergence (base 2) of the two sides' class frequencies
+  double agreement = 0;      // mean over pairs of the fraction of positions with equal labels
+  double agreement_sem = 0;  // its standard error
+  double class_js = 0;       // JS divergence (base 2) of the two sides' class frequencies
 };
 
 // Draws crop pairs (a) independently at random from the two crop stores, (b) uniformly from
 // the match store's pairs, (c) from its pairs with their sampling weights, and measures label
 // agreement. Labels come from the lists (`src_list` for the match store's source crop store,
 // `dst_list` for its target): every crop store frame must be a row of its list.
-std::vector<SamplingRow> sampling_analysis(const SamplingOptions& o, const FileList& src_list,
-                                           const FileList& dst_list, LabelKind labels,
-                                           Progress* progress = nullptr);
+std::vector<SamplingRow> sampling_analysis(const SamplingOptions& o, const FileList& src_list, const FileList& dst_list,
+                                           LabelKind labels, Progress* progress = nullptr);
 
 // The sampling rows as a console table (markdown = false) or a markdown table.
 std::string format_sampling_table(const std::vector<SamplingRow>& rows, bool markdown);
@@ -158,13 +159,13 @@ std::string format_sampling_table(const std::vector<SamplingRow>& rows, bool mar
 // ---- the command -------------------------------------------------------------------------
 
 struct LayoutOptions {
-  std::vector<std::string> lists;  // exactly two
-  std::vector<std::string> names;  // default: the lists' file stems
-  std::string out;                 // output folder
-  std::string labels = "robust";   // robust | gt
-  std::string grid = "64x128";     // Hn x Wn
-  int top = 6;                     // classes drawn in the report
-  std::string matches;             // optional match store for the sampling analysis
+  std::vector<std::string> lists;        // exactly two
+  std::vector<std::string> names;        // default: the lists' file stems
+  std::string out;                       // output folder
+  LabelKind labels = LabelKind::robust;  // robust | gt
+  std::string grid = "64x128";           // Hn x Wn
+  int top = 6;                           // classes drawn in the report
+  std::string matches;                   // optional match store for the sampling analysis
   std::int64_t pairs = 2000;
   int sample_grid = 32;
   std::uint64_t seed = 0;
@@ -185,6 +186,11 @@ struct LayoutResult {
 // Writes <out>/<name_a>.h5, <out>/<name_b>.h5, comparison.json, report.md and the pictures
 // (shares.png, class_<id>_<name>.png for the top classes); the folder appears when complete.
 LayoutResult run_layout(const LayoutOptions& o, Progress* progress = nullptr);
+
+// Binds every option of `epe layout` to `o` (command line, --config files, the record).
+void add_options(OptionSet& s, LayoutOptions& o);
+// The lines `epe layout` prints when it is done, ending in a newline.
+std::string format_summary(const LayoutOptions& o, const LayoutResult& r);
 
 // Parses "64x128" (UserError naming `option`).
 std::pair<int, int> parse_grid(const std::string& s, const std::string& option);

@@ -1,7 +1,6 @@
 // `epe layout`: the two layout stores, comparison.json, report.md and its pictures.
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +11,7 @@
 #include "epe/core/json.h"
 #include "epe/core/log.h"
 #include "epe/core/progress.h"
+#include "epe/core/timer.h"
 #include "epe/io/file_list.h"
 #include "epe/io/image.h"
 #include "epe/layout/layout.h"
@@ -29,7 +29,6 @@ void LayoutOptions::check() const {
       EPE_CHECK(!n.empty() && n.find_first_of("/\\") == std::string::npos && n != "comparison" && n != "report",
                 "option --names: '", n, "' cannot be a file name here");
   }
-  parse_label_kind(labels);
   parse_grid(grid, "--grid");
   EPE_CHECK(top >= 0 && top <= 50, "option --top must be in 0..50");
   EPE_CHECK(out.size() > 0, "option --out is required");
@@ -47,14 +46,19 @@ void text(cv::Mat& img, const std::string& s, int x, int y, double scale = 0.45,
   cv::putText(img, s, {x, y}, cv::FONT_HERSHEY_SIMPLEX, scale, color, 1, cv::LINE_AA);
 }
 
-std::string fmt(double v, const char* f = "%.3g") { return format_number(v, f); }
+std::string fmt(double v, const char* f = "%.3g") {
+  return format_number(v, f);
+}
 
 // Blue - white - red for signed values in [-1, 1] (RGB).
 cv::Vec3b diverging(double t) {
   t = std::clamp(t, -1.0, 1.0);
   const double a = std::abs(t);
-  const auto mix = [&](double from, double to) { return static_cast<std::uint8_t>(std::lround(from + (to - from) * a)); };
-  return t >= 0 ? cv::Vec3b(mix(255, 178), mix(255, 24), mix(255, 43)) : cv::Vec3b(mix(255, 33), mix(255, 102), mix(255, 172));
+  const auto mix = [&](double from, double to) {
+    return static_cast<std::uint8_t>(std::lround(from + (to - from) * a));
+  };
+  return t >= 0 ? cv::Vec3b(mix(255, 178), mix(255, 24), mix(255, 43))
+                : cv::Vec3b(mix(255, 33), mix(255, 102), mix(255, 172));
 }
 
 // One map (RGB, `scale` pixels per cell); signed: diverging around 0 with range +-vmax, else viridis over [0, vmax].
@@ -181,7 +185,11 @@ std::string comparison_json(const LayoutOptions& o, const LayoutResult& r) {
   }
   j.end_array();
   j.field("labels", to_string(r.a.labels)).field("grid_h", r.a.grid_h).field("grid_w", r.a.grid_w);
-  j.key("overall").begin_object().field("tv", r.comparison.overall_tv).field("js", r.comparison.overall_js).end_object();
+  j.key("overall")
+      .begin_object()
+      .field("tv", r.comparison.overall_tv)
+      .field("js", r.comparison.overall_js)
+      .end_object();
   j.key("classes").begin_array();
   for (const auto& k : r.comparison.classes) {
     j.begin_object()
@@ -200,13 +208,17 @@ std::string comparison_json(const LayoutOptions& o, const LayoutResult& r) {
   j.end_array();
   if (!r.sampling.empty()) {
     j.key("sampling").begin_object();
-    j.field("matches", o.matches).field("pairs", o.pairs).field("grid", o.sample_grid).field("seed",
-                                                                                              std::int64_t(o.seed));
+    j.field("matches", o.matches)
+        .field("pairs", o.pairs)
+        .field("grid", o.sample_grid)
+        .field("seed", std::int64_t(o.seed));
     for (const auto& s : r.sampling) {
       j.key(s.strategy).begin_object().field("available", s.available);
       if (s.available)
-        j.field("pairs", s.pairs).field("agreement", s.agreement).field("agreement_sem", s.agreement_sem).field(
-            "class_js", s.class_js);
+        j.field("pairs", s.pairs)
+            .field("agreement", s.agreement)
+            .field("agreement_sem", s.agreement_sem)
+            .field("class_js", s.class_js);
       else
         j.field("note", s.note);
       j.end_object();
@@ -268,8 +280,8 @@ std::string report_md(const LayoutOptions& o, const LayoutResult& r, const std::
   for (const auto& k : r.comparison.classes) {
     s += cat("| ", ++n, " | ", k.id, " | ", k.name, " | ", fmt(100 * k.share_a, "%.2f"), "% | ",
              fmt(100 * k.share_b, "%.2f"), "% | ", fmt(100 * (k.share_b - k.share_a), "%+.2f"), " | ",
-             fmt(100 * k.image_share_a, "%.0f"), "% | ", fmt(100 * k.image_share_b, "%.0f"), "% | ",
-             fmt(k.tv, "%.3f"), " | ", fmt(k.js, "%.3f"), " | ", fmt(k.mismatch, "%.4f"), " |\n");
+             fmt(100 * k.image_share_a, "%.0f"), "% | ", fmt(100 * k.image_share_b, "%.0f"), "% | ", fmt(k.tv, "%.3f"),
+             " | ", fmt(k.js, "%.3f"), " | ", fmt(k.mismatch, "%.4f"), " |\n");
   }
   s += "\n## Pixel shares\n\n![pixel shares](shares.png)\n";
   if (!class_pngs.empty()) {
@@ -292,8 +304,8 @@ std::string report_md(const LayoutOptions& o, const LayoutResult& r, const std::
 
 LayoutResult run_layout(const LayoutOptions& o, Progress* progress) {
   o.check();
-  const auto t0 = std::chrono::steady_clock::now();
-  const LabelKind kind = parse_label_kind(o.labels);
+  const Timer t0;
+  const LabelKind kind = o.labels;
   const auto [gh, gw] = parse_grid(o.grid, "--grid");
   std::vector<std::string> names = o.names;
   if (names.empty()) {
@@ -310,7 +322,7 @@ LayoutResult run_layout(const LayoutOptions& o, Progress* progress) {
   r.a.name = names[0];
   r.b = accumulate_layout(lb, kind, gh, gw, o.threads, progress);
   r.b.name = names[1];
-  const double scan_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double scan_s = t0.seconds();
   r.frames_per_second = scan_s > 0 ? double(r.a.frames + r.b.frames) / scan_s : 0.0;
   r.comparison = compare_layouts(r.a, r.b);
   if (!o.matches.empty()) {
@@ -344,7 +356,7 @@ LayoutResult run_layout(const LayoutOptions& o, Progress* progress) {
   r.files.insert(r.files.end(), {"comparison.json", "report.md", "shares.png"});
   r.files.insert(r.files.end(), class_pngs.begin(), class_pngs.end());
   dir.commit();
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = t0.seconds();
   return r;
 }
 

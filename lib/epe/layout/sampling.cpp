@@ -1,4 +1,4 @@
-// Sampling analysis of `epe layout --matches` (DESIGN §5.5): label agreement of crop pairs
+// Sampling analysis of `epe layout --matches` (docs/DESIGN.md §5.5): label agreement of crop pairs
 // drawn independently, from the match store uniformly, and with its sampling weights.
 
 #include <algorithm>
@@ -14,7 +14,7 @@
 #include "epe/crops/crop_store.h"
 #include "epe/io/file_list.h"
 #include "epe/layout/layout.h"
-#include "epe/match/match.h"
+#include "epe/match/match_store.h"
 
 namespace epe {
 
@@ -24,15 +24,17 @@ namespace {
 void crop_grid(const cv::Mat& labels, const CropBox& b, int grid, std::uint8_t* out) {
   const int h = b.r1 - b.r0, w = b.c1 - b.c0;
   for (int i = 0; i < grid; ++i) {
-    const std::uint8_t* row = labels.ptr<std::uint8_t>(b.r0 + static_cast<int>((2 * std::int64_t(i) + 1) * h / (2 * grid)));
-    for (int j = 0; j < grid; ++j) out[i * grid + j] = row[b.c0 + static_cast<int>((2 * std::int64_t(j) + 1) * w / (2 * grid))];
+    const std::uint8_t* row =
+        labels.ptr<std::uint8_t>(b.r0 + static_cast<int>((2 * std::int64_t(i) + 1) * h / (2 * grid)));
+    for (int j = 0; j < grid; ++j)
+      out[i * grid + j] = row[b.c0 + static_cast<int>((2 * std::int64_t(j) + 1) * w / (2 * grid))];
   }
 }
 
 }  // namespace
 
-std::vector<SamplingRow> sampling_analysis(const SamplingOptions& o, const FileList& src_list,
-                                           const FileList& dst_list, LabelKind kind, Progress* progress) {
+std::vector<SamplingRow> sampling_analysis(const SamplingOptions& o, const FileList& src_list, const FileList& dst_list,
+                                           LabelKind kind, Progress* progress) {
   EPE_CHECK(o.pairs > 0, "option --pairs must be > 0");
   EPE_CHECK(o.grid >= 1 && o.grid <= 256, "option --sample-grid must be in 1..256");
   const MatchStore ms = MatchStore::open(o.matches);
@@ -77,8 +79,10 @@ std::vector<SamplingRow> sampling_analysis(const SamplingOptions& o, const FileL
   {
     Rng rng(o.seed, 3);
     draws[2].row.available = m > 0 && !ms.weight.empty();
-    if (!m) draws[2].row.note = "the match store has no pairs";
-    else if (ms.weight.empty()) draws[2].row.note = "no sampling weights (run `epe weights` on the match store)";
+    if (!m)
+      draws[2].row.note = "the match store has no pairs";
+    else if (ms.weight.empty())
+      draws[2].row.note = "no sampling weights (run `epe weights` on the match store)";
     if (draws[2].row.available) {
       std::vector<double> cum(ms.weight.size());
       double total = 0;

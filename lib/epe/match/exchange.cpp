@@ -5,9 +5,11 @@
 #include "epe/core/atomic_file.h"
 #include "epe/core/error.h"
 #include "epe/core/log.h"
+#include "epe/core/stage_options.h"
 #include "epe/crops/crop_store.h"
+#include "epe/io/h5.h"
 #include "epe/io/npz.h"
-#include "epe/match/match.h"
+#include "epe/match/match_store.h"
 
 namespace fs = std::filesystem;
 
@@ -44,6 +46,42 @@ MatchExportResult export_matches_epe(const std::string& store, const std::string
   csv_file.commit();
   r.pairs = static_cast<std::int64_t>(m.pair_src.size());
   return r;
+}
+
+StoreExportResult export_store(const StoreExportOptions& o) {
+  const std::string kind = [&] {
+    H5::H5File f = h5::open_file(o.store);
+    return h5::read_format(f).name;
+  }();
+  EPE_CHECK(kind == kCropStoreFormat || kind == kMatchStoreFormat, "'", o.store, "' is ",
+            kind.empty() ? "not an epe store" : "a '" + kind + "' store", "; epe export handles crop and match stores");
+  StoreExportResult r;
+  r.kind = kind;
+  if (kind == kMatchStoreFormat) {
+    const MatchExportResult m = export_matches_epe(o.store, o.out, o.name, o.force);
+    r.rows = m.pairs;
+    r.files = {m.csv};
+    if (!m.npz.empty()) r.files.push_back(m.npz);
+  } else {
+    const CropExportResult c = export_crops_epe(o.store, o.out, o.name, o.force);
+    r.rows = c.crops;
+    r.files = {c.csv, c.npz};
+  }
+  return r;
+}
+
+void add_options(OptionSet& s, StoreExportOptions& o) {
+  s.add("store", &o.store, "store to export").required().positional();
+  s.add("format", &o.format, "target format (epe: the reference implementation)", exchange_formats());
+  add_out_option(s, &o.out, "output folder (created when missing)");
+  s.add("name", &o.name, "name in the file names (crops default: the store's name; match default: none)");
+  add_force_option(s, &o.force, "overwrite existing files");
+}
+
+std::string format_summary(const StoreExportOptions&, const StoreExportResult& r) {
+  std::string s = cat("export: ", r.rows, r.kind == kMatchStoreFormat ? " matched pairs\n" : " crops\n");
+  for (const std::string& f : r.files) s += "  " + f + "\n";
+  return s;
 }
 
 }  // namespace epe

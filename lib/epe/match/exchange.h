@@ -5,6 +5,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "epe/crops/exchange.h"
 
 namespace epe {
 
@@ -14,5 +17,23 @@ struct MatchExportResult {
 };
 MatchExportResult export_matches_epe(const std::string& store, const std::string& out_dir, const std::string& name,
                                      bool force);
+
+// `epe export`: a crop store (crops/exchange.h) or a match store, told apart by its format.
+struct StoreExportOptions {
+  std::string store;  // the store to export
+  std::string out;    // output folder (created when missing)
+  std::string name;   // name in the file names (crops default: the store's name; match default: none)
+  ExchangeFormat format = ExchangeFormat::epe;
+  bool force = false;  // overwrite existing files
+};
+struct StoreExportResult {
+  std::string kind;                // "crops" | "match"
+  std::int64_t rows = 0;           // crops or matched pairs
+  std::vector<std::string> files;  // written
+};
+// UserError naming the store when it is neither a crop nor a match store.
+StoreExportResult export_store(const StoreExportOptions& options);
+void add_options(OptionSet& s, StoreExportOptions& o);
+std::string format_summary(const StoreExportOptions& o, const StoreExportResult& r);
 
 }  // namespace epe

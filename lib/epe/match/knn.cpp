@@ -2,8 +2,11 @@
 
 #include <faiss/AutoTune.h>
 #include <faiss/Clustering.h>
+#include <faiss/IVFlib.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexPreTransform.h>
 #include <faiss/index_factory.h>
 #include <torch/torch.h>
 
@@ -60,8 +63,16 @@ class Candidates {
  public:
   using Target = std::function<const float*(std::int64_t)>;
   Candidates(const float* queries, std::int64_t n, int k, int d, float target_norm, Target target)
-      : queries_(queries), n_(n), k_(k), d_(d), cap_(2 * k + 64), target_(std::move(target)), best_(n), pending_(n),
-        thr_(n, -std::numeric_limits<float>::infinity()), slack_(n) {
+      : queries_(queries),
+        n_(n),
+        k_(k),
+        d_(d),
+        cap_(2 * k + 64),
+        target_(std::move(target)),
+        best_(n),
+        pending_(n),
+        thr_(n, -std::numeric_limits<float>::infinity()),
+        slack_(n) {
     for (std::int64_t i = 0; i < n; ++i) {
       double ss = 0;
       for (int j = 0; j < d; ++j) ss += static_cast<double>(queries[i * d + j]) * queries[i * d + j];
@@ -123,7 +134,7 @@ class Candidates {
   std::int64_t n_;
   int k_, d_, cap_;
   Target target_;
-  std::vector<std::vector<std::pair<float, std::int64_t>>> best_;  // rescored, best first, at most k
+  std::vector<std::vector<std::pair<float, std::int64_t>>> best_;     // rescored, best first, at most k
   std::vector<std::vector<std::pair<float, std::int64_t>>> pending_;  // GEMM score and id, not yet rescored
   std::vector<float> thr_, slack_;
 };
@@ -242,15 +253,26 @@ class ExactKnn : public KnnIndex {
   float norm_ = 0;
 };
 
+// Whether a FAISS index is an HNSW graph (its efSearch applies); FAISS's factory may wrap it in
+// a pre-transform (e.g. "PCA64,HNSW32").
+bool is_hnsw(const faiss::Index* index) {
+  if (auto* t = dynamic_cast<const faiss::IndexPreTransform*>(index)) return is_hnsw(t->index);
+  return dynamic_cast<const faiss::IndexHNSW*>(index) != nullptr;
+}
+
+std::unique_ptr<faiss::Index> build_factory_index(int d, const std::string& spec) {
+  try {
+    return std::unique_ptr<faiss::Index>(faiss::index_factory(d, spec.c_str(), faiss::METRIC_INNER_PRODUCT));
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    throw UserError(cat("option --index: FAISS cannot build '", spec, "': ", what.substr(0, what.find('\n'))));
+  }
+}
+
 class FaissKnn : public KnnIndex {
  public:
   FaissKnn(const std::vector<float>& targets, std::int64_t n, int d, const FaissParams& p) : spec_(p.spec) {
-    try {
-      index_.reset(faiss::index_factory(d, p.spec.c_str(), faiss::METRIC_INNER_PRODUCT));
-    } catch (const std::exception& e) {
-      std::string what = e.what();
-      throw UserError(cat("option --index: FAISS cannot build '", p.spec, "': ", what.substr(0, what.find('\n'))));
-    }
+    index_ = build_factory_index(d, p.spec);
     if (!index_->is_trained) {
       std::int64_t want = p.train_size;
       if (want <= 0) {
@@ -277,14 +299,13 @@ class FaissKnn : public KnnIndex {
     index_->add(n, targets.data());
     faiss::ParameterSpace ps;
     if (p.nprobe > 0) {
-      EPE_CHECK(dynamic_cast<faiss::IndexIVF*>(index_.get()) != nullptr || p.spec.find("IVF") != std::string::npos,
+      EPE_CHECK(faiss::ivflib::try_extract_index_ivf(index_.get()) != nullptr,
                 "option --nprobe applies to IVF indices, not '", p.spec, "'");
       ps.set_index_parameter(index_.get(), "nprobe", p.nprobe);
       nprobe_ = p.nprobe;
     }
     if (p.ef_search > 0) {
-      EPE_CHECK(p.spec.find("HNSW") != std::string::npos, "option --ef-search applies to HNSW indices, not '", p.spec,
-                "'");
+      EPE_CHECK(is_hnsw(index_.get()), "option --ef-search applies to HNSW indices, not '", p.spec, "'");
       ps.set_index_parameter(index_.get(), "efSearch", p.ef_search);
       ef_ = p.ef_search;
     }
@@ -443,6 +464,59 @@ void knn_insert(float score, std::int64_t index, float* sc, std::int64_t* ix, in
 std::unique_ptr<KnnIndex> make_faiss_knn(const std::vector<float>& targets, std::int64_t n, int d,
                                          const FaissParams& params) {
   return std::make_unique<FaissKnn>(targets, n, d, params);
+}
+
+KnnSpec parse_knn_spec(const std::string& text) {
+  KnnSpec s;
+  s.text = text;
+  EPE_CHECK(!text.empty(), "option --index: empty (use exact, ivf, ivf:NLIST or a FAISS factory string)");
+  if (text == "exact") return s;
+  if (text == "ivf" || text.rfind("ivf:", 0) == 0) {
+    s.kind = KnnKind::ivf;
+    s.probes = true;
+    if (text.size() > 3) {
+      const std::string n = text.substr(4);
+      EPE_CHECK(!n.empty() && n.find_first_not_of("0123456789") == std::string::npos && n.size() < 9, "option --index ",
+                text, ": expected ivf or ivf:NLIST (e.g. ivf:4096)");
+      s.nlist = std::stoi(n);
+      EPE_CHECK(s.nlist >= 1, "option --index ", text, ": NLIST must be >= 1");
+    }
+    return s;
+  }
+  s.kind = KnnKind::faiss;
+  // The dimension does not change what the string builds; 512 is relu5_3's (and divisible by
+  // the PQ/OPQ sizes FAISS strings use).
+  const std::unique_ptr<faiss::Index> probe = build_factory_index(512, text);
+  s.probes = faiss::ivflib::try_extract_index_ivf(probe.get()) != nullptr;
+  s.hnsw = is_hnsw(probe.get());
+  return s;
+}
+
+std::unique_ptr<KnnIndex> make_knn_index(const KnnSpec& spec, std::vector<float>&& targets, std::int64_t n, int d,
+                                         const KnnParams& params) {
+  switch (spec.kind) {
+    case KnnKind::exact:
+      return make_exact_knn(std::move(targets), n, d, params.device);
+    case KnnKind::ivf: {
+      IvfParams p;
+      p.nlist = spec.nlist;
+      p.nprobe = params.nprobe > 0 ? params.nprobe : 32;
+      p.train_size = params.train_size;
+      p.seed = params.seed;
+      p.device = params.device;
+      return make_ivf_knn(targets, n, d, p);
+    }
+    case KnnKind::faiss: {
+      FaissParams p;
+      p.spec = spec.text;
+      p.nprobe = params.nprobe;
+      p.ef_search = params.ef_search;
+      p.train_size = params.train_size;
+      p.seed = params.seed;
+      return make_faiss_knn(targets, n, d, p);
+    }
+  }
+  throw InternalError("make_knn_index: unknown KnnKind");
 }
 
 }  // namespace epe

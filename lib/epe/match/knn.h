@@ -80,4 +80,42 @@ struct IvfParams {
 // without SIMD, so its own IVF scanner computes inner products one float at a time.)
 std::unique_ptr<KnnIndex> make_ivf_knn(const std::vector<float>& targets, std::int64_t n, int d, const IvfParams& p);
 
+// ---------------------------------------------------------------- the factory
+// What `--index` names, parsed once (FAISS's index_factory is the model): every caller asks the
+// spec what it is instead of looking into the string.
+enum class KnnKind {
+  exact,  // "exact": the tiled exact search (CPU or CUDA)
+  ivf,    // "ivf" or "ivf:NLIST": the GEMM-scanned inverted file (CPU or CUDA)
+  faiss,  // any other string: a FAISS index-factory string (CPU only)
+};
+
+struct KnnSpec {
+  KnnKind kind = KnnKind::exact;
+  int nlist = 0;        // kind ivf: lists (0 = automatic, about 4 sqrt(n))
+  std::string text;     // the string as given (the FAISS factory string for kind faiss)
+  bool probes = false;  // --nprobe applies: kind ivf, or a FAISS index with an IVF inside
+  bool hnsw = false;    // --ef-search applies: a FAISS HNSW index
+  bool approximate() const { return kind != KnnKind::exact; }
+};
+
+// Parses `--index`: "exact", "ivf", "ivf:NLIST" or a FAISS factory string (which FAISS builds
+// once, untrained, to validate it and to learn whether it probes lists or is an HNSW graph).
+// UserError naming `--index` for an empty, malformed or unbuildable string.
+KnnSpec parse_knn_spec(const std::string& text);
+
+// The search parameters `epe match` passes to every backend; each applies where it means
+// something (KnnSpec::probes / hnsw) and is an error elsewhere.
+struct KnnParams {
+  int nprobe = 0;               // lists probed (0 = the backend's default: 32 for ivf)
+  int ef_search = 0;            // HNSW efSearch (0 = FAISS default)
+  std::int64_t train_size = 0;  // training sample of approximate indices (0 = automatic)
+  std::uint64_t seed = 0;       // training sample choice
+  std::string device = "cpu";   // "cpu" | "cuda[:i]" (kind faiss: cpu only)
+};
+
+// Builds the index `spec` names over targets ([n, d] row-major unit vectors, taken over: the
+// exact search keeps them without a copy, the others free them once built).
+std::unique_ptr<KnnIndex> make_knn_index(const KnnSpec& spec, std::vector<float>&& targets, std::int64_t n, int d,
+                                         const KnnParams& params);
+
 }  // namespace epe

@@ -1,6 +1,5 @@
 #include "epe/match/match.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,12 +11,14 @@
 #include "epe/core/half.h"
 #include "epe/core/log.h"
 #include "epe/core/options.h"
+#include "epe/core/process.h"
 #include "epe/core/progress.h"
-#include "epe/core/runtime.h"
 #include "epe/core/sha256.h"
+#include "epe/core/timer.h"
 #include "epe/crops/crop_store.h"
 #include "epe/io/h5.h"
 #include "epe/match/knn.h"
+#include "epe/match/match_store.h"
 #include "epe/match/match_writer.h"
 
 namespace fs = std::filesystem;
@@ -54,6 +55,9 @@ std::int64_t normalize_rows(std::vector<float>& f, int d, const std::vector<doub
 }  // namespace
 
 void MatchOptions::check() const {
+  EPE_CHECK(!(src_shard.from_slurm && dst_shard.from_slurm),
+            "options --src-shard, --dst-shard: only one can be auto (a Slurm array has one task index; for a grid "
+            "give both as J/M and I/N)");
   EPE_CHECK(!src.empty(), "option --src is required");
   EPE_CHECK(!dst.empty(), "option --dst is required");
   EPE_CHECK(!out.empty(), "option --out is required");
@@ -63,20 +67,16 @@ void MatchOptions::check() const {
   EPE_CHECK(block >= 0, "option --block: must be >= 0 (0 = auto)");
   EPE_CHECK(nprobe >= 0 && ef_search >= 0 && train_size >= 0,
             "options --nprobe, --ef-search, --train-size: must be >= 0");
-  EPE_CHECK(!index.empty(), "option --index: empty (use exact, ivf or a FAISS factory string)");
-  const bool ivf = index == "ivf" || index.rfind("ivf:", 0) == 0;
-  EPE_CHECK(index != "exact" || (nprobe == 0 && ef_search == 0 && train_size == 0),
+  const KnnSpec spec = parse_knn_spec(index);
+  EPE_CHECK(spec.approximate() || (nprobe == 0 && ef_search == 0 && train_size == 0),
             "options --nprobe/--ef-search/--train-size apply to approximate indices, not --index exact");
-  EPE_CHECK(!ivf || ef_search == 0, "option --ef-search applies to FAISS HNSW indices, not --index ", index);
-  EPE_CHECK(index == "exact" || ivf || device == "cpu", "option --device ", device,
+  EPE_CHECK(spec.probes || nprobe == 0, "option --nprobe applies to IVF indices, not --index ", index);
+  EPE_CHECK(spec.hnsw || ef_search == 0, "option --ef-search applies to FAISS HNSW indices, not --index ", index);
+  EPE_CHECK(spec.kind != KnnKind::faiss || device == "cpu", "option --device ", device,
             ": this FAISS build has no GPU indices; with a GPU use --index exact or ivf (LibTorch backends)");
-  EPE_CHECK(!dst_shard.active() || index == "exact", "option --dst-shard: target shards need --index exact (an ",
-            index, " index built per target shard would not give the matches of one index over all targets)");
-  if (ivf && index.size() > 4) {
-    const std::string n = index.substr(4);
-    EPE_CHECK(!n.empty() && n.find_first_not_of("0123456789") == std::string::npos && n.size() < 9, "option --index ",
-              index, ": expected ivf or ivf:NLIST (e.g. ivf:4096)");
-  }
+  EPE_CHECK(!dst_shard.active() || spec.kind == KnnKind::exact,
+            "option --dst-shard: target shards need --index exact (an ", index,
+            " index built per target shard would not give the matches of one index over all targets)");
 }
 
 // ---------------------------------------------------------------- writing
@@ -189,16 +189,6 @@ void MatchStoreWriter::finish(const std::string& src_sha256, const std::string& 
   impl_->f.close();
 }
 
-std::string resolve_crop_store(const std::string& recorded, const std::string& beside) {
-  std::error_code ec;
-  if (fs::exists(recorded, ec)) return recorded;
-  // Moved together with the match store: look beside it.
-  fs::path next = fs::path(beside).parent_path() / fs::path(recorded).filename();
-  if (fs::exists(next, ec)) return next.string();
-  throw UserError(cat("'", beside, "' refers to crop store '", recorded, "', which does not exist (nor beside '",
-                      beside, "')"));
-}
-
 // ---------------------------------------------------------------- epe match
 
 namespace {
@@ -246,7 +236,7 @@ bool part_already_complete(const MatchOptions& o, const MatchHeader& h, const Ma
 
 MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
   o.check();
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   if (!o.sharded()) check_output_path(o.out, o.force);
   CropStore src(o.src), dst(o.dst);
   const int d = src.dim();
@@ -284,6 +274,7 @@ MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
   std::tie(rec.src_begin, rec.src_end) = o.src_shard.rows(src.size());
   std::tie(rec.dst_begin, rec.dst_end) = o.dst_shard.rows(dst.size());
   const std::int64_t n_targets = rec.dst_end - rec.dst_begin;
+  const KnnSpec spec = parse_knn_spec(o.index);
 
   MatchResult res;
   res.part = o.sharded();
@@ -325,24 +316,14 @@ MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
   std::unique_ptr<KnnIndex> index;
   if (n_targets == 0) {
     res.index = cat("exact (", o.device, ")");  // what the search would describe: a merge joins the descriptions
-  } else if (o.index == "exact") {
-    index = make_exact_knn(std::move(targets), n_targets, d, o.device);
-  } else if (o.index == "ivf" || o.index.rfind("ivf:", 0) == 0) {
-    IvfParams p;
-    p.nlist = o.index.size() > 4 ? std::stoi(o.index.substr(4)) : 0;
-    p.nprobe = o.nprobe > 0 ? o.nprobe : 32;
-    p.train_size = o.train_size;
-    p.seed = o.seed;
-    p.device = o.device;
-    index = make_ivf_knn(targets, n_targets, d, p);
   } else {
-    FaissParams p;
-    p.spec = o.index;
+    KnnParams p;
     p.nprobe = o.nprobe;
     p.ef_search = o.ef_search;
     p.train_size = o.train_size;
     p.seed = o.seed;
-    index = make_faiss_knn(targets, n_targets, d, p);
+    p.device = o.device;
+    index = make_knn_index(spec, std::move(targets), n_targets, d, p);
   }
   std::vector<float>().swap(targets);
   if (index) res.index = index->describe();
@@ -350,16 +331,18 @@ MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
   // auto: for exact search a quarter of the targets this job holds, within 4096 .. 65536, so
   // that a job's memory shrinks with its target shard instead of being held up by the source
   // block; 65536 for the other indices (IVF groups a block's queries by list: larger is faster).
-  const std::int64_t block_option =
-      o.block > 0 ? o.block : o.index == "exact" ? std::clamp<std::int64_t>(n_targets / 4, 4096, 65536) : 65536;
-  const std::int64_t block = std::min<std::int64_t>(block_option, std::max<std::int64_t>(1, rec.src_end - rec.src_begin));
-  if (o.index == "exact") res.memory_bound_bytes = search_memory(n_targets, block, d, o.k);
+  const std::int64_t block_option = o.block > 0                   ? o.block
+                                    : spec.kind == KnnKind::exact ? std::clamp<std::int64_t>(n_targets / 4, 4096, 65536)
+                                                                  : 65536;
+  const std::int64_t block =
+      std::min<std::int64_t>(block_option, std::max<std::int64_t>(1, rec.src_end - rec.src_begin));
+  if (spec.kind == KnnKind::exact) res.memory_bound_bytes = search_memory(n_targets, block, d, o.k);
 
   // The search, block by block over this shard's source rows.
   Sha256 src_hash;
   auto search = [&](const std::function<void(const KnnBlock&)>& sink) {
     if (progress) progress->set_total(rec.src_end - rec.src_begin);
-    const auto ts = std::chrono::steady_clock::now();
+    const Timer ts;
     for (std::int64_t b = rec.src_begin; b < rec.src_end; b += block) {
       const std::int64_t n = std::min<std::int64_t>(block, rec.src_end - b);
       std::vector<float> q = read_block(src, b, n, &src_hash);
@@ -367,7 +350,7 @@ MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
       sink(index ? index->search(q.data(), n, kk) : KnnBlock::empty(n, 0));
       if (progress) progress->add(n);
     }
-    res.search_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
+    res.search_seconds = ts.seconds();
   };
 
   AtomicFile out(o.out);
@@ -398,7 +381,7 @@ MatchResult compute_matches(const MatchOptions& o, Progress* progress) {
   if (res.zero_vectors)
     log_warn(res.zero_vectors, " crops have all-zero features (after centring); their cosine is 0 with every crop");
   res.peak_rss_bytes = peak_rss_bytes();
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  res.seconds = t0.seconds();
   return res;
 }
 
@@ -429,66 +412,6 @@ std::string format_match_summary(const MatchResult& r, const std::string& out) {
          "  --center spreads the similarities\n";
   s += cat("  store: ", out, "\n");
   return s;
-}
-
-// ---------------------------------------------------------------- reading
-
-MatchStore MatchStore::open(const std::string& path) {
-  H5::H5File f = h5::open_store(path, kMatchStoreFormat, kMatchStoreVersion);
-  MatchStore m;
-  m.path = path;
-  m.src = h5::attr_string(f, "src");
-  m.dst = h5::attr_string(f, "dst");
-  m.src_sha256 = h5::attr_string(f, "src_sha256");
-  m.dst_sha256 = h5::attr_string(f, "dst_sha256");
-  m.n_src = h5::attr_int(f, "n_src");
-  m.n_dst = h5::attr_int(f, "n_dst");
-  m.k = h5::attr_int(f, "k");
-  m.threshold = h5::attr_double(f, "threshold");
-  if (h5::has_attr(f, "src_boxes_sha256")) m.src_boxes_sha256 = h5::attr_string(f, "src_boxes_sha256");
-  if (h5::has_attr(f, "dst_boxes_sha256")) m.dst_boxes_sha256 = h5::attr_string(f, "dst_boxes_sha256");
-  m.pair_src = h5::read<std::int32_t>(f, "/pairs/src");
-  m.pair_dst = h5::read<std::int32_t>(f, "/pairs/dst");
-  m.pair_cosine = h5::read<float>(f, "/pairs/cosine");
-  EPE_CHECK(m.pair_dst.size() == m.pair_src.size() && m.pair_cosine.size() == m.pair_src.size(), "'", path,
-            "': /pairs/src, /pairs/dst and /pairs/cosine differ in length");
-  for (size_t i = 0; i < m.pair_src.size(); ++i)
-    EPE_CHECK(m.pair_src[i] >= 0 && m.pair_src[i] < m.n_src && m.pair_dst[i] >= 0 && m.pair_dst[i] < m.n_dst, "'", path,
-              "': pair ", i, " refers to crops outside the stores (", m.pair_src[i], ", ", m.pair_dst[i], ")");
-  if (h5::exists(f, "/pairs/weight")) {
-    m.weight = h5::read<double>(f, "/pairs/weight");
-    EPE_CHECK(m.weight.size() == m.pair_src.size(), "'", path, "': /pairs/weight has ", m.weight.size(), " values for ",
-              m.pair_src.size(), " pairs");
-  }
-  return m;
-}
-
-
-void MatchStore::check_crop_stores(const CropStore& s, const CropStore* d) const {
-  auto check = [&](const CropStore& c, std::int64_t n, const std::string& boxes, const char* role) {
-    EPE_CHECK(c.size() == n && (boxes.empty() || c.boxes_sha256() == boxes), "'", path, "' was made from a ", role,
-              " crop store with ", n, " crops; '", c.path(), "' now has ",
-              c.size() == n ? std::string("other crops") : cat(c.size(), " crops"), " (re-run epe match)");
-  };
-  check(s, n_src, src_boxes_sha256, "source");
-  if (d) check(*d, n_dst, dst_boxes_sha256, "target");
-}
-
-std::string MatchStore::src_path() const {
-  return resolve_crop_store(src, path);
-}
-std::string MatchStore::dst_path() const {
-  return resolve_crop_store(dst, path);
-}
-
-std::vector<std::int64_t> MatchStore::knn_index() const {
-  H5::H5File f = h5::open_file(path);
-  return h5::read<std::int64_t>(f, "/knn/index");
-}
-
-std::vector<float> MatchStore::knn_cosine() const {
-  H5::H5File f = h5::open_file(path);
-  return h5::read<float>(f, "/knn/cosine");
 }
 
 }  // namespace epe

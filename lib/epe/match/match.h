@@ -1,18 +1,7 @@
 #pragma once
-// `epe match` (DESIGN §5.3) and the match store (DESIGN §4, format "match", version 1).
+// `epe match` (docs/DESIGN.md §5.3): the k nearest target crops of every source crop, and the pairs
+// above a cosine threshold, written as a match store (match_store.h: its format and reader).
 //
-//   /knn/index    [n_src, k] int64    target crop ids, best first (-1: fewer than k found)
-//   /knn/cosine   [n_src, k] float32  their cosine similarities
-//   /pairs/src    [m] int32           source crop id of each kept pair (cosine >= threshold)
-//   /pairs/dst    [m] int32           target crop id
-//   /pairs/cosine [m] float32
-//   /pairs/weight [m] float64         sampling weight, after `epe weights`
-//   /density/size [s, 2] int32, /density/<i> [H, W] int32: per source frame size, the number of
-//                                     kept pairs covering each pixel (after `epe weights`)
-//   attributes: src, dst (crop store paths), src_sha256, dst_sha256 (of their /features),
-//   src_boxes_sha256, dst_boxes_sha256 (of their crop tables),
-//   n_src, n_dst, k, threshold, index, nprobe, ef_search, center, seed, weights (formula, after
-//   `epe weights`).
 //
 // Sharded matching (format "match-part", version 1). With --dst-shard I/N and/or --src-shard
 // J/M, one job searches the source crop rows of shard J (in blocks) against the target crop rows
@@ -33,15 +22,12 @@
 #include <string>
 #include <vector>
 
+#include "epe/core/options.h"
 #include "epe/core/shard.h"
 
 namespace epe {
 
 class Progress;
-class CropStore;
-
-inline constexpr const char* kMatchStoreFormat = "match";
-inline constexpr int kMatchStoreVersion = 1;
 
 struct MatchOptions {
   std::string src;              // source (synthetic) crop store
@@ -54,10 +40,10 @@ struct MatchOptions {
   int ef_search = 0;            // HNSW efSearch (0 = FAISS default)
   std::int64_t train_size = 0;  // FAISS training sample (0 = automatic)
   bool center = false;          // subtract the mean feature of both sets before normalising
-  std::int64_t block = 0;       // source crops per query block; 0 = auto (exact: targets / 4, in 4096..65536; else 65536)
-  std::string device = "cpu";   // cpu | cuda[:i] (exact backend on the GPU)
-  std::uint64_t seed = 0;       // training sample
-  Shard src_shard, dst_shard;   // --src-shard / --dst-shard: write a match part (see above)
+  std::int64_t block = 0;  // source crops per query block; 0 = auto (exact: targets / 4, in 4096..65536; else 65536)
+  std::string device = "cpu";  // cpu | cuda[:i] (exact backend on the GPU)
+  std::uint64_t seed = 0;      // training sample
+  Shard src_shard, dst_shard;  // --src-shard / --dst-shard: write a match part (see above)
   bool force = false;
   std::string command, options_ini;
   bool sharded() const { return src_shard.active() || dst_shard.active(); }
@@ -89,38 +75,22 @@ struct MatchResult {
 // (same stores, shard and options) is left alone: already_complete, exit 0.
 MatchResult compute_matches(const MatchOptions& options, Progress* progress = nullptr);
 
+// Binds every option of `epe match` to `o` (command line, --config files, the record).
+void add_options(OptionSet& s, MatchOptions& o);
+// The lines `epe match` prints when done (a part's, or the store's with format_match_summary()).
+std::string format_summary(const MatchOptions& o, const MatchResult& r);
+
 // `epe merge match`: the M x N parts of one grid (any order, each once) into the match store
 // one unsharded run writes. UserError naming the files for missing, duplicated or mismatched
 // parts (other crop stores, options or grid) or crop stores whose features changed since;
 // nothing is written under `out` then. `command` is recorded as the store's command.
 MatchResult merge_match_parts(const std::vector<std::string>& parts, const std::string& out, bool force,
                               const std::string& command, Progress* progress = nullptr);
+// The lines `epe merge match` prints (its header line, then format_match_summary()).
+std::string format_merge_summary(const MatchResult& r, const std::string& out);
 
 // The lines `epe match` and `epe merge match` print after the search (counts, shares, the
 // histogram of the kNN cosines, a hint when every neighbour passed), ending in a newline.
 std::string format_match_summary(const MatchResult& r, const std::string& out);
-
-// Read access to a match store (validated on open).
-struct MatchStore {
-  std::string path;
-  std::string src, dst, src_sha256, dst_sha256;
-  std::string src_boxes_sha256, dst_boxes_sha256;  // empty in stores written before they were recorded
-  std::int64_t n_src = 0, n_dst = 0, k = 0;
-  double threshold = 0;
-  std::vector<std::int32_t> pair_src, pair_dst;
-  std::vector<float> pair_cosine;
-  std::vector<double> weight;  // empty before `epe weights`
-
-  static MatchStore open(const std::string& path);
-  // The crop store paths resolved: as recorded, or relative to the match store's folder.
-  std::string src_path() const;
-  std::string dst_path() const;
-  // [n_src, k] arrays.
-  std::vector<std::int64_t> knn_index() const;
-  std::vector<float> knn_cosine() const;
-  // UserError unless the crop store(s) still have the crops this store was made from (count and
-  // crop table); dst may be null.
-  void check_crop_stores(const CropStore& src, const CropStore* dst) const;
-};
 
 }  // namespace epe

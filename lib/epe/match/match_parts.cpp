@@ -1,7 +1,6 @@
 // Match parts (`epe match --src-shard/--dst-shard`) and `epe merge match`, which joins a grid of
 // them into the match store one unsharded exact run writes.
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -9,9 +8,10 @@
 #include "epe/core/atomic_file.h"
 #include "epe/core/error.h"
 #include "epe/core/options.h"
+#include "epe/core/process.h"
 #include "epe/core/progress.h"
-#include "epe/core/runtime.h"
 #include "epe/core/sha256.h"
+#include "epe/core/timer.h"
 #include "epe/crops/crop_store.h"
 #include "epe/io/h5.h"
 #include "epe/match/knn.h"
@@ -129,16 +129,15 @@ namespace {
 // everything a merge needs).
 std::string header_difference(const MatchPart& a, const MatchPart& b) {
   const MatchHeader &x = a.header, &y = b.header;
-  auto differ = [&](const char* what) {
-    return cat("'", b.path, "' and '", a.path, "' differ in ", what);
-  };
+  auto differ = [&](const char* what) { return cat("'", b.path, "' and '", a.path, "' differ in ", what); };
   if (x.n_src != y.n_src || x.src_boxes_sha256 != y.src_boxes_sha256) return differ("their source crops");
   if (x.n_dst != y.n_dst || x.dst_boxes_sha256 != y.dst_boxes_sha256) return differ("their target crops");
   if (const std::string d = first_line_difference(x.options_ini, y.options_ini); !d.empty())
-    return cat(differ("their options"), " (", d, "); every part must come from one command but for the shards, --out "
-                                                 "and --device");
-  if (x.k != y.k || x.threshold != y.threshold || x.center != y.center || x.seed != y.seed ||
-      x.nprobe != y.nprobe || x.ef_search != y.ef_search)
+    return cat(differ("their options"), " (", d,
+               "); every part must come from one command but for the shards, --out "
+               "and --device");
+  if (x.k != y.k || x.threshold != y.threshold || x.center != y.center || x.seed != y.seed || x.nprobe != y.nprobe ||
+      x.ef_search != y.ef_search)
     return differ("k, threshold, centring or seed");
   if (x.src_network != y.src_network || x.dst_network != y.dst_network) return differ("the networks they record");
   return "";
@@ -170,7 +169,7 @@ std::string check_features(const CropStore& s, int count, const char* role,
 
 MatchResult merge_match_parts(const std::vector<std::string>& paths, const std::string& out, bool force,
                               const std::string& command, Progress* progress) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   EPE_CHECK(!out.empty(), "option --out is required");
   EPE_CHECK(!paths.empty(), "epe merge match: no match parts given");
   check_output_path(out, force, "--out");
@@ -196,8 +195,8 @@ MatchResult merge_match_parts(const std::vector<std::string>& paths, const std::
               first.path, "' of a ", M, " x ", N, " grid");
     const std::pair<int, int> c{index(p.record.src_shard), index(p.record.dst_shard)};
     const auto [it, fresh] = cell.emplace(c, i);
-    EPE_CHECK(fresh, "'", p.path, "' and '", parts[it->second].path, "' are the same part (source shard ", c.first,
-              "/", M, ", target shard ", c.second, "/", N, "); give each part once");
+    EPE_CHECK(fresh, "'", p.path, "' and '", parts[it->second].path, "' are the same part (source shard ", c.first, "/",
+              M, ", target shard ", c.second, "/", N, "); give each part once");
     backends.insert(p.header.index);
   }
   std::string missing;
@@ -274,7 +273,7 @@ MatchResult merge_match_parts(const std::vector<std::string>& paths, const std::
   res.index = mh.index;
   res.parts = static_cast<int>(parts.size());
   res.peak_rss_bytes = peak_rss_bytes();
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  res.seconds = t0.seconds();
   return res;
 }
 

@@ -21,14 +21,14 @@ struct KnnBlock;
 
 // Root attributes shared by match stores and match parts (match.h lists them).
 struct MatchHeader {
-  std::string src, dst;                              // crop store paths, absolute
+  std::string src, dst;  // crop store paths, absolute
   std::int64_t n_src = 0, n_dst = 0, k = 0;
   double threshold = 0;
-  std::string index;                                 // the backend's description
+  std::string index;  // the backend's description
   int nprobe = 0, ef_search = 0, center = 0;
-  std::string seed;                                  // decimal (a uint64 does not fit an int64 attribute)
-  std::string src_network, dst_network;              // the crop stores' weights records
-  std::string src_boxes_sha256, dst_boxes_sha256;    // of their crop tables
+  std::string seed;                                // decimal (a uint64 does not fit an int64 attribute)
+  std::string src_network, dst_network;            // the crop stores' weights records
+  std::string src_boxes_sha256, dst_boxes_sha256;  // of their crop tables
   std::string command, options_ini;
 
   void write(H5::H5File& f, const char* format, int version) const;  // store header + these attributes
@@ -56,9 +56,9 @@ class MatchStoreWriter {
 
 // What a match part records beyond the header: the cell of the grid it searched.
 struct MatchPartRecord {
-  Shard src_shard, dst_shard;  // count 0: not sharded on that side
+  Shard src_shard, dst_shard;                                           // count 0: not sharded on that side
   std::int64_t src_begin = 0, src_end = 0, dst_begin = 0, dst_end = 0;  // crop rows searched
-  std::string src_rows_sha256, dst_rows_sha256;  // of the float16 features of those rows
+  std::string src_rows_sha256, dst_rows_sha256;                         // of the float16 features of those rows
   std::int64_t src_zero_vectors = 0, dst_zero_vectors = 0;
 };
 

@@ -8,7 +8,7 @@
 #include "epe/core/rng.h"
 #include "epe/crops/crop_store.h"
 #include "epe/io/image.h"
-#include "epe/match/match.h"
+#include "epe/match/match_store.h"
 
 namespace epe {
 

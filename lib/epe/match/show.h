@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "epe/core/options.h"
+
 namespace epe {
 
 struct ShowMatchesOptions {
@@ -23,5 +25,9 @@ struct ShowMatchesResult {
   int shown = 0;
 };
 ShowMatchesResult show_matches(const ShowMatchesOptions& options);
+
+// Binds every option of `epe show-matches` to `o`; the lines it prints when done.
+void add_options(OptionSet& s, ShowMatchesOptions& o);
+std::string format_summary(const ShowMatchesOptions& o, const ShowMatchesResult& r);
 
 }  // namespace epe

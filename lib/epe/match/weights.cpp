@@ -1,17 +1,17 @@
 #include "epe/match/weights.h"
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <map>
 #include <opencv2/imgproc.hpp>
 
 #include "epe/core/atomic_file.h"
 #include "epe/core/error.h"
+#include "epe/core/timer.h"
 #include "epe/crops/crop_store.h"
 #include "epe/io/h5.h"
 #include "epe/io/image.h"
-#include "epe/match/match.h"
+#include "epe/match/match_store.h"
 
 namespace fs = std::filesystem;
 
@@ -110,7 +110,7 @@ void write_density_png(const DensityMap& m, const std::string& path) {
 }  // namespace
 
 WeightsResult compute_weights(const WeightsOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   if (!o.density_png.empty()) check_output_path(o.density_png, o.force, "--density-png");
   MatchStore m = MatchStore::open(o.store);
   CropStore src(m.src_path());
@@ -167,7 +167,7 @@ WeightsResult compute_weights(const WeightsOptions& o) {
                                             [](const DensityMap& a, const DensityMap& b) { return a.pairs < b.pairs; });
     write_density_png(biggest, o.density_png);
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = t0.seconds();
   return r;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Sampling weights of matched pairs (DESIGN §5.4), the reference's compute_weights.py rule:
+// Sampling weights of matched pairs (docs/DESIGN.md §5.4), the reference's compute_weights.py rule:
 // for the kept pairs, d(x) = number of pairs whose source box covers pixel x (one count per
 // pair); a pair's raw weight is w_i = mean of d over its box and its sampling weight is
 // max(d) / w_i, so that regions covered by many matches are not over-sampled. Computed per
@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "epe/core/options.h"
 
 namespace epe {
 
@@ -43,5 +45,9 @@ struct WeightsResult {
 // with a copy that has them (written under a temporary name, then renamed: an interruption
 // leaves the old store intact).
 WeightsResult compute_weights(const WeightsOptions& options);
+
+// Binds every option of `epe weights` to `o`; the lines it prints when done.
+void add_options(OptionSet& s, WeightsOptions& o);
+std::string format_summary(const WeightsOptions& o, const WeightsResult& r);
 
 }  // namespace epe

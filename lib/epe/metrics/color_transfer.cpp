@@ -1,7 +1,6 @@
 #include "epe/metrics/color_transfer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <mutex>
@@ -11,6 +10,7 @@
 #include "epe/core/error.h"
 #include "epe/core/progress.h"
 #include "epe/core/thread_pool.h"
+#include "epe/core/timer.h"
 #include "epe/io/file_list.h"
 #include "epe/io/image.h"
 #include "epe/metrics/features.h"
@@ -108,7 +108,7 @@ cv::Mat reinhard_transfer(const cv::Mat& rgb, const LabStats& t) {
 
 ColorTransferResult color_transfer(const ColorTransferOptions& o, Progress* progress) {
   o.check();
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   check_output_path(o.out, o.force);
   ColorTransferResult r;
   r.target = lab_stats(o.reference, o.threads);
@@ -142,7 +142,7 @@ ColorTransferResult color_transfer(const ColorTransferOptions& o, Progress* prog
   write_file_list((tmp / (name + ".csv")).string(), rows, list.format);
   dir.commit();
   r.frames = static_cast<std::int64_t>(rows.size());
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = t0.seconds();
   return r;
 }
 

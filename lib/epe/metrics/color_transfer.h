@@ -1,13 +1,14 @@
 #pragma once
-// `epe baseline color-transfer` (DESIGN §5.7): Reinhard et al. 2001 — each synthetic frame's
+// `epe baseline color-transfer` (docs/DESIGN.md §5.7): Reinhard et al. 2001 — each synthetic frame's
 // per-channel mean and standard deviation in CIE Lab are matched to the real dataset's (over all
 // its pixels). A baseline row for metrics tables: it changes colours, never the layout.
 
 #include <array>
 #include <cstdint>
+#include <opencv2/core/mat.hpp>
 #include <string>
 
-#include <opencv2/core/mat.hpp>
+#include "epe/core/options.h"
 
 namespace epe {
 
@@ -42,5 +43,8 @@ LabStats lab_stats(const std::string& list_or_folder, int threads, Progress* pro
 cv::Mat reinhard_transfer(const cv::Mat& rgb, const LabStats& target);
 
 ColorTransferResult color_transfer(const ColorTransferOptions& o, Progress* progress = nullptr);
+// Binds every option of `epe baseline color-transfer` to `o`; the lines it prints when done.
+void add_options(OptionSet& s, ColorTransferOptions& o);
+std::string format_summary(const ColorTransferOptions& o, const ColorTransferResult& r);
 
 }  // namespace epe

@@ -81,8 +81,7 @@ ShardStore read_shard_store(const std::string& path) {
   s.d = static_cast<int>(dims[1]);
   const auto [begin, end] = s.info.shard.rows();
   EPE_CHECK(s.rows == end - begin, "'", path, "': /features has ", s.rows, " rows, but shard ",
-            s.info.shard.shard.label(), " of ", s.info.shard.list_rows, " images holds rows [", begin, ", ", end,
-            ")");
+            s.info.shard.shard.label(), " of ", s.info.shard.list_rows, " images holds rows [", begin, ", ", end, ")");
   EPE_CHECK(h5::shape(f, "/images") == std::vector<hsize_t>{dims[0]}, "'", path, "': /images does not have ", s.rows,
             " rows like /features");
   return s;
@@ -117,15 +116,14 @@ FeatureShardResult write_feature_shard(FeatureExtractor& ex, const ImageSet& set
     } catch (const UserError& e) {
       throw UserError(cat(e.what(), "; pass --force to replace it"));
     }
-    EPE_CHECK(have.info.key == info.key && have.info.shard == info.shard, "'", r.path,
-              "' holds other features (key ", have.info.key.substr(0, 16), "…, shard ",
-              have.info.shard.shard.label(), "); pass --force to replace it");
+    EPE_CHECK(have.info.key == info.key && have.info.shard == info.shard, "'", r.path, "' holds other features (key ",
+              have.info.key.substr(0, 16), "…, shard ", have.info.shard.shard.label(), "); pass --force to replace it");
     r.already_complete = true;
     if (progress) progress->add(r.row_end - r.row_begin);
     return r;
   }
-  FeatureMatrix m = ex.extract_rows(set, static_cast<std::size_t>(r.row_begin), static_cast<std::size_t>(r.row_end),
-                                    progress);
+  FeatureMatrix m =
+      ex.extract_rows(set, static_cast<std::size_t>(r.row_begin), static_cast<std::size_t>(r.row_end), progress);
   write_feature_store(r.path, info, m,
                       std::vector<std::string>(set.images.begin() + r.row_begin, set.images.begin() + r.row_end));
   return r;
@@ -184,11 +182,11 @@ FeatureMergeResult merge_feature_shards(const std::vector<std::string>& inputs, 
       for (const std::string& k : keys) {
         const ShardStore& s = groups[k].front();
         if (k != key && s.info.source == g.front().info.source && s.info.name == g.front().info.name) {
-          other = cat("; '", s.path, "' is a shard of the same set made ",
-                      s.info.set_checksum != g.front().info.set_checksum
-                          ? "from other image files (sizes or modification times differ)"
-                          : cat("with another extractor: '", s.info.extractor, "' against '",
-                                g.front().info.extractor, "'"));
+          other = cat(
+              "; '", s.path, "' is a shard of the same set made ",
+              s.info.set_checksum != g.front().info.set_checksum
+                  ? "from other image files (sizes or modification times differ)"
+                  : cat("with another extractor: '", s.info.extractor, "' against '", g.front().info.extractor, "'"));
           break;
         }
       }
@@ -232,6 +230,13 @@ FeatureMergeResult merge_feature_shards(const std::vector<std::string>& inputs, 
     r.rows += m.n;
   }
   return r;
+}
+
+std::string format_summary(const FeatureMergeResult& r, const std::string& cache_dir) {
+  std::string s = cat("merge: ", r.shards, " shards into ", r.stores.size(), " feature stores (", r.rows, " rows) in ",
+                      cache_dir, "\n");
+  for (const std::string& p : r.stores) s += "  " + p + "\n";
+  return s;
 }
 
 }  // namespace epe

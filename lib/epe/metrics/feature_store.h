@@ -30,8 +30,8 @@ struct ImageSet;
 // Everything a feature store records besides its rows.
 struct FeatureStoreInfo {
   std::string key, source, set_checksum, extractor;  // as above; extractor = the description
-  std::string name;                                   // "inception" | "vgg": the file name's prefix
-  ShardRecord shard;                                  // shard.count 0: a complete store
+  std::string name;                                  // "inception" | "vgg": the file name's prefix
+  ShardRecord shard;                                 // shard.count 0: a complete store
 };
 
 // Writes `m` (rows of `images`) and `info` to `path` atomically (a temporary, then renamed).
@@ -43,7 +43,7 @@ std::string feature_shard_path(const std::string& dir, const std::string& name, 
                                const Shard& shard);
 
 struct FeatureShardResult {
-  std::string path, source, extractor;  // the store written (or found), the set, the extractor's name
+  std::string path, source, extractor;                // the store written (or found), the set, the extractor's name
   std::int64_t row_begin = 0, row_end = 0, rows = 0;  // its rows of the set's `rows`
   bool already_complete = false;                      // a finished store of this shard was there
 };
@@ -69,5 +69,7 @@ struct FeatureMergeResult {
 // an existing complete store without `force`.
 FeatureMergeResult merge_feature_shards(const std::vector<std::string>& inputs, const std::string& cache_dir,
                                         bool force);
+// The lines `epe merge features` prints, ending in a newline.
+std::string format_summary(const FeatureMergeResult& r, const std::string& cache_dir);
 
 }  // namespace epe

@@ -1,8 +1,5 @@
 #include "epe/metrics/features.h"
 
-#include "epe/metrics/feature_store.h"
-#include "epe/metrics/resize.h"
-
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -20,9 +17,11 @@
 #include "epe/io/file_list.h"
 #include "epe/io/h5.h"
 #include "epe/io/image.h"
+#include "epe/metrics/feature_store.h"
+#include "epe/metrics/resize.h"
+#include "epe/nn/convert.h"
 #include "epe/nn/device.h"
 #include "epe/nn/vgg16.h"
-#include "epe/nn/convert.h"
 
 namespace fs = std::filesystem;
 
@@ -40,7 +39,8 @@ ImageSet read_image_set(const std::string& src) {
     for (const auto& e : fs::directory_iterator(src)) {
       std::string ext = e.path().extension().string();
       std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-      if (e.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) s.images.push_back(e.path().string());
+      if (e.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg"))
+        s.images.push_back(e.path().string());
     }
     std::sort(s.images.begin(), s.images.end());
     EPE_CHECK(!s.images.empty(), "folder '", src, "' has no PNG or JPEG images");
@@ -71,7 +71,9 @@ ImageSet read_image_set(const std::string& src) {
   return s;
 }
 
-cv::Mat resize_image(const cv::Mat& m, int h, int w) { return resize_frame(m, h, w, ResizeMode::opencv); }
+cv::Mat resize_image(const cv::Mat& m, int h, int w) {
+  return resize_frame(m, h, w, ResizeMode::opencv);
+}
 
 cv::Mat fill_and_crop(const cv::Mat& m, int h, int w, bool nearest) {
   const double scale = std::max(double(h) / m.rows, double(w) / m.cols);
@@ -88,20 +90,26 @@ cv::Mat fill_and_crop(const cv::Mat& m, int h, int w, bool nearest) {
 namespace {
 // The resize mode as extractor descriptions (cache keys, reports) name it; `opencv` keeps its
 // first name so that caches made before --resize existed stay valid.
-std::string resize_text(const std::string& mode) {
-  return parse_resize_mode(mode) == ResizeMode::opencv ? "area-or-bicubic" : mode;
+std::string resize_text(ResizeMode mode) {
+  return mode == ResizeMode::opencv ? "area-or-bicubic" : to_string(mode);
 }
 }  // namespace
 
+const Choices<InceptionRange>& inception_ranges() {
+  static const Choices<InceptionRange> c{{"0-255", InceptionRange::u8}, {"0-1", InceptionRange::unit}};
+  return c;
+}
+
+const Choices<FeaturePool>& feature_pools() {
+  static const Choices<FeaturePool> c{{"mean", FeaturePool::mean}, {"none", FeaturePool::none}};
+  return c;
+}
+
 void ExtractorOptions::check() const {
-  EPE_CHECK(inception_range == "0-255" || inception_range == "0-1", "option --inception-range: '", inception_range,
-            "' is not 0-255 or 0-1");
   EPE_CHECK(inception_size >= 32 && inception_size <= 2048, "option --inception-size must be in 32..2048");
   nn::vgg16_tap_index(vgg_tap);
-  EPE_CHECK(vgg_pool == "mean" || vgg_pool == "none", "option --kvd-pool: '", vgg_pool, "' is not mean or none");
   if (vgg_size != "native") parse_hw(vgg_size, "--kvd-size", 4096);
   EPE_CHECK(batch >= 1, "option --batch must be >= 1");
-  parse_resize_mode(resize);
   nn::parse_device(device);
 }
 
@@ -143,8 +151,9 @@ std::vector<std::pair<std::size_t, std::size_t>> batches(std::size_t n, std::siz
 class InceptionExtractor : public FeatureExtractor {
  public:
   explicit InceptionExtractor(const ExtractorOptions& o) : o_(o), device_(nn::parse_device(o.device)) {
-    EPE_CHECK(!o.inception.empty(),
-              "FID and KID need --inception MODEL.pt: a TorchScript Inception (see the README, 'Inception for FID/KID')");
+    EPE_CHECK(
+        !o.inception.empty(),
+        "FID and KID need --inception MODEL.pt: a TorchScript Inception (see the README, 'Inception for FID/KID')");
     try {
       model_ = torch::jit::load(o.inception, device_);
     } catch (const std::exception& e) {
@@ -159,8 +168,9 @@ class InceptionExtractor : public FeatureExtractor {
   }
   std::string name() const override { return "inception"; }
   std::string description() const override {
-    return cat("inception ", provenance_, " size=", o_.inception_size, " range=", o_.inception_range,
-               " resize=", resize_text(o_.resize), return_features_ ? " return_features=1" : "");
+    return cat("inception ", provenance_, " size=", o_.inception_size,
+               " range=", choice_name(inception_ranges(), o_.inception_range), " resize=", resize_text(o_.resize),
+               return_features_ ? " return_features=1" : "");
   }
   FeatureMatrix extract_rows(const ImageSet& set, std::size_t begin, std::size_t end, Progress* progress) override {
     torch::NoGradGuard no_grad;
@@ -168,9 +178,9 @@ class InceptionExtractor : public FeatureExtractor {
     FeatureMatrix f;
     f.n = static_cast<std::int64_t>(end - begin);
     const int s = o_.inception_size;
-    const double mul = o_.inception_range == "0-255" ? 255.0 : 1.0;
+    const double mul = o_.inception_range == InceptionRange::u8 ? 255.0 : 1.0;
     for (const auto& [b, e] : batches(set.images.size(), begin, end, std::size_t(o_.batch))) {
-      const ResizeMode mode = parse_resize_mode(o_.resize);
+      const ResizeMode mode = o_.resize;
       torch::Tensor x =
           load_batch(set, b, e, pool, [s, mode](const cv::Mat& m) { return resize_frame(m, s, s, mode); });
       x = (x * mul).to(device_);
@@ -225,8 +235,8 @@ class VggExtractor : public FeatureExtractor {
   }
   std::string name() const override { return "vgg"; }
   std::string description() const override {
-    return cat("vgg16 ", vgg_->provenance(), " tap=", o_.vgg_tap, " pool=", o_.vgg_pool, " size=", o_.vgg_size,
-               " norm=imagenet padding=zeros resize=", resize_text(o_.resize));
+    return cat("vgg16 ", vgg_->provenance(), " tap=", o_.vgg_tap, " pool=", choice_name(feature_pools(), o_.vgg_pool),
+               " size=", o_.vgg_size, " norm=imagenet padding=zeros resize=", resize_text(o_.resize));
   }
   FeatureMatrix extract_rows(const ImageSet& set, std::size_t begin, std::size_t end, Progress* progress) override {
     torch::NoGradGuard no_grad;
@@ -237,12 +247,12 @@ class VggExtractor : public FeatureExtractor {
     const bool native = o_.vgg_size == "native";
     const std::size_t batch = native ? 1 : std::size_t(o_.batch);
     for (const auto& [b, e] : batches(set.images.size(), begin, end, batch)) {
-      const ResizeMode mode = parse_resize_mode(o_.resize);
+      const ResizeMode mode = o_.resize;
       torch::Tensor x = load_batch(set, b, e, pool, [size, native, mode](const cv::Mat& m) {
         return native ? m : resize_frame(m, size.first, size.second, mode);
       });
       torch::Tensor y = (*vgg_).forward(nn::normalize(x, nn::Normalization::imagenet()).to(device_), tap_);
-      y = o_.vgg_pool == "mean" ? y.mean({2, 3}) : y.reshape({y.size(0), -1});
+      y = o_.vgg_pool == FeaturePool::mean ? y.mean({2, 3}) : y.reshape({y.size(0), -1});
       y = y.to(torch::kCPU, torch::kFloat32).contiguous();
       InceptionExtractor::append(f, y, set, b, begin, end);
       if (progress) progress->add(static_cast<std::int64_t>(std::min(e, end) - std::max(b, begin)));

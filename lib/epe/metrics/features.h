@@ -1,5 +1,5 @@
 #pragma once
-// Image sets and per-image feature extraction for `epe metrics` (DESIGN §5.7), with a cache:
+// Image sets and per-image feature extraction for `epe metrics` (docs/DESIGN.md §5.7), with a cache:
 //   inception  a user-supplied TorchScript Inception (standard FID/KID features)
 //   vgg        VGG-16 (KVD): a tap, resized frames, mean pooling or flattening
 // The feature cache is an HDF5 feature store (format "features") per (image set, extractor),
@@ -8,13 +8,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <opencv2/core/mat.hpp>
 #include <string>
 #include <vector>
 
-#include <opencv2/core/mat.hpp>
-
 #include "epe/io/labels.h"
 #include "epe/metrics/kernel.h"
+#include "epe/metrics/resize.h"
 
 namespace epe {
 
@@ -28,33 +28,42 @@ inline constexpr int kFeatureStoreVersion = 1;
 
 // A list (synthetic, real, or one image per line) or a folder of PNG/JPEG images (sorted).
 struct ImageSet {
-  std::string source;               // the list or folder as given
-  std::vector<std::string> images;  // resolved paths
-  std::vector<std::string> labels;  // robust label maps ("" when the list has none)
-  LabelFormat label_format;         // how they are encoded (the list's directives)
+  std::string source;                  // the list or folder as given
+  std::vector<std::string> images;     // resolved paths
+  std::vector<std::string> labels;     // robust label maps ("" when the list has none)
+  LabelFormat label_format;            // how they are encoded (the list's directives)
   std::vector<std::string> gt_labels;  // GT label maps of a synthetic list's rows ("" otherwise)
   LabelFormat gt_format;
-  std::vector<long> lines;          // line in the list (0 for a folder)
-  std::string checksum;             // SHA-256 of paths, sizes and modification times
+  std::vector<long> lines;                 // line in the list (0 for a folder)
+  std::string checksum;                    // SHA-256 of paths, sizes and modification times
   std::string where(std::size_t i) const;  // "list.csv:12" or the file, for messages
 };
 ImageSet read_image_set(const std::string& list_or_folder);
 
+// The pixel range an Inception expects: [0, 255] (clean-fid's and torch-fidelity's) or [0, 1].
+enum class InceptionRange { u8, unit };
+const Choices<InceptionRange>& inception_ranges();  // "0-255", "0-1"
+// How a VGG-16 tap becomes one feature vector: its spatial mean, or flattened (layout kept).
+enum class FeaturePool { mean, none };
+const Choices<FeaturePool>& feature_pools();  // "mean", "none"
+
 struct ExtractorOptions {
-  std::string inception;                 // TorchScript file (FID/KID)
-  std::string inception_range = "0-255"; // pixel range the model expects: 0-255 | 0-1
-  int inception_size = 299;              // frames resized to this square
-  std::string vgg;                       // VGG-16 weights; empty = random init (warned)
+  std::string inception;                                // TorchScript file (FID/KID)
+  InceptionRange inception_range = InceptionRange::u8;  // pixel range the model expects: 0-255 | 0-1
+  int inception_size = 299;                             // frames resized to this square
+  std::string vgg;                                      // VGG-16 weights; empty = random init (warned)
   std::string vgg_tap = "relu5_3";
-  std::string vgg_pool = "mean";         // mean | none (flatten)
-  std::string vgg_size = "224x224";      // HxW the frames are resized to, or "native"
-  std::string resize = "clean";          // how frames are resized: clean | legacy-tf | opencv (resize.h)
+  FeaturePool vgg_pool = FeaturePool::mean;  // mean | none (flatten)
+  std::string vgg_size = "224x224";          // HxW the frames are resized to, or "native"
+  ResizeMode resize = ResizeMode::clean;     // how frames are resized: clean | legacy-tf | opencv (resize.h)
   std::string device = "cpu";
   int batch = 8;
-  std::uint64_t seed = 0;                // VGG-16 random initialisation
-  int threads = 0;                       // decoding threads
+  std::uint64_t seed = 0;  // VGG-16 random initialisation
+  int threads = 0;         // decoding threads
   void check() const;
 };
+// Binds the extractors' options (--inception, --vgg, --kvd-*, --resize, --device, --batch).
+void add_options(OptionSet& s, ExtractorOptions& e);
 
 class FeatureExtractor {
  public:
@@ -75,7 +84,8 @@ class FeatureExtractor {
 
 std::unique_ptr<FeatureExtractor> make_inception_extractor(const ExtractorOptions& o);
 // `net`: a VGG-16 to share (zero padding, on o.device); null = one built from o.vgg / o.seed.
-std::unique_ptr<FeatureExtractor> make_vgg_extractor(const ExtractorOptions& o, std::shared_ptr<nn::Vgg16> net = nullptr);
+std::unique_ptr<FeatureExtractor> make_vgg_extractor(const ExtractorOptions& o,
+                                                     std::shared_ptr<nn::Vgg16> net = nullptr);
 
 // The VGG-16 the extractor options describe (zero padding, moved to o.device).
 std::shared_ptr<nn::Vgg16> make_metrics_vgg(const ExtractorOptions& o);

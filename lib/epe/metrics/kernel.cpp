@@ -15,7 +15,7 @@
 
 #include "epe/core/error.h"
 #include "epe/core/rng.h"
-#include "epe/core/runtime.h"
+#include "epe/runtime/runtime.h"
 
 namespace epe {
 
@@ -159,9 +159,8 @@ double fid(const GaussianStats& a, const GaussianStats& b) {
   torch::NoGradGuard no_grad;
   const int d = a.d;
   auto t = [d](const std::vector<double>& v, bool matrix) {
-    return torch::from_blob(const_cast<double*>(v.data()), matrix ? std::vector<std::int64_t>{d, d}
-                                                                   : std::vector<std::int64_t>{d},
-                            torch::kFloat64)
+    return torch::from_blob(const_cast<double*>(v.data()),
+                            matrix ? std::vector<std::int64_t>{d, d} : std::vector<std::int64_t>{d}, torch::kFloat64)
         .clone();
   };
   const torch::Tensor mu1 = t(a.mean, false), mu2 = t(b.mean, false);
@@ -180,7 +179,9 @@ double fid(const GaussianStats& a, const GaussianStats& b) {
   return diff + s1.trace().item<double>() + s2.trace().item<double>() - 2.0 * tr_sqrt;
 }
 
-double fid(const FeatureMatrix& a, const FeatureMatrix& b) { return fid(gaussian_stats(a), gaussian_stats(b)); }
+double fid(const FeatureMatrix& a, const FeatureMatrix& b) {
+  return fid(gaussian_stats(a), gaussian_stats(b));
+}
 
 // ---- label pairing ------------------------------------------------------------------------
 
@@ -203,8 +204,8 @@ int equal_sse2(const std::uint8_t* a, const std::uint8_t* b, int cells) {
   return n + equal_scalar(a + i, b + i, cells - i);
 }
 
-__attribute__((target("avx2,popcnt"))) void best_avx2(const std::uint8_t* f, const std::uint8_t* real,
-                                                      std::int64_t r0, std::int64_t r1, int cells, LabelMatch* best) {
+__attribute__((target("avx2,popcnt"))) void best_avx2(const std::uint8_t* f, const std::uint8_t* real, std::int64_t r0,
+                                                      std::int64_t r1, int cells, LabelMatch* best) {
   for (std::int64_t j = r0; j < r1; ++j) {
     const std::uint8_t* b = real + j * cells;
     int n = 0, i = 0;
@@ -285,7 +286,9 @@ torch::Tensor as_double(const FeatureMatrix& f) {
 }
 
 // Rows per block so that a block of distances to `n` samples stays near 16M doubles.
-std::int64_t block_rows(std::int64_t n) { return std::max<std::int64_t>(1, (std::int64_t(1) << 24) / std::max<std::int64_t>(1, n)); }
+std::int64_t block_rows(std::int64_t n) {
+  return std::max<std::int64_t>(1, (std::int64_t(1) << 24) / std::max<std::int64_t>(1, n));
+}
 
 // Distance of every row of x to its k-th nearest other row ((k+1)-th smallest, the row itself at 0).
 torch::Tensor kth_radii(const torch::Tensor& x, int k) {

@@ -1,5 +1,5 @@
 #pragma once
-// Distances between two feature sets (DESIGN §5.7), in double precision:
+// Distances between two feature sets (docs/DESIGN.md §5.7), in double precision:
 //   KID  unbiased MMD^2 with the polynomial kernel k(x, y) = (x.y / d + 1)^3, averaged over
 //        random subsets (torch-fidelity's estimator; clean-fid's mean is the same number)
 //   FID  |mu_r - mu_f|^2 + Tr(S_r + S_f - 2 (S_r S_f)^(1/2)), covariances with n - 1
@@ -25,10 +25,10 @@ struct MeanStd {
 MeanStd mean_std(const std::vector<double>& values);
 
 struct KidResult {
-  double mean = 0, std = 0;     // over subsets; std with ddof 0 (torch-fidelity)
+  double mean = 0, std = 0;  // over subsets; std with ddof 0 (torch-fidelity)
   std::int64_t subset_size = 0;
   int subsets = 0;
-  std::vector<double> values;   // MMD^2 of each subset
+  std::vector<double> values;  // MMD^2 of each subset
 };
 
 // Unbiased MMD^2 of x [m, d] and y [m, d] (same m >= 2) with the polynomial kernel.

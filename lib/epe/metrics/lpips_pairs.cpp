@@ -12,9 +12,9 @@
 #include "epe/io/image.h"
 #include "epe/metrics/features.h"
 #include "epe/metrics/kernel.h"
+#include "epe/nn/convert.h"
 #include "epe/nn/device.h"
 #include "epe/nn/lpips.h"
-#include "epe/nn/convert.h"
 
 namespace fs = std::filesystem;
 
@@ -27,7 +27,6 @@ bool is_image(const std::string& p) {
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
-
 
 }  // namespace
 
@@ -78,7 +77,9 @@ LpipsPairsResult lpips_pairs(const LpipsPairsOptions& o, Progress* progress) {
     }
     EPE_CHECK(x.size() == y.size(), wb[i], ": '", r.b[i], "' is ", y.rows, "x", y.cols, " but '", r.a[i], "' is ",
               x.rows, "x", x.cols, " (LPIPS compares images of the same size)");
-    r.distance.push_back(net.forward(nn::image_to_tensor(x).unsqueeze(0).to(dev), nn::image_to_tensor(y).unsqueeze(0).to(dev)).item<double>());
+    r.distance.push_back(
+        net.forward(nn::image_to_tensor(x).unsqueeze(0).to(dev), nn::image_to_tensor(y).unsqueeze(0).to(dev))
+            .item<double>());
     if (progress) progress->add(1);
   }
   const MeanStd m = mean_std(r.distance);

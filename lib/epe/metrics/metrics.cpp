@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -17,12 +16,13 @@
 #include "epe/core/progress.h"
 #include "epe/core/rng.h"
 #include "epe/core/thread_pool.h"
+#include "epe/core/timer.h"
 #include "epe/io/classes.h"
 #include "epe/io/image.h"
 #include "epe/io/labels.h"
+#include "epe/nn/convert.h"
 #include "epe/nn/device.h"
 #include "epe/nn/vgg16.h"
-#include "epe/nn/convert.h"
 
 namespace fs = std::filesystem;
 
@@ -30,17 +30,20 @@ namespace epe {
 
 // ---- the command ---------------------------------------------------------------------------
 
+const Choices<PrdcFeatures>& prdc_feature_kinds() {
+  static const Choices<PrdcFeatures> c{{"inception", PrdcFeatures::inception}, {"vgg", PrdcFeatures::vgg}};
+  return c;
+}
+
 void MetricsOptions::check() const {
   EPE_CHECK(!real.empty(), "option --real is required");
   EPE_CHECK(!fakes.empty(), "give at least one --fake");
-  EPE_CHECK(names.empty() || names.size() == fakes.size(), "option --names: give one name per --fake (",
-            fakes.size(), "), got ", names.size());
+  EPE_CHECK(names.empty() || names.size() == fakes.size(), "option --names: give one name per --fake (", fakes.size(),
+            "), got ", names.size());
   EPE_CHECK(!metrics.empty(), "option --metrics is empty");
   for (const auto& m : metrics)
     EPE_CHECK(m == "fid" || m == "kid" || m == "kvd" || m == "skvd" || m == "ckvd" || m == "prdc" || m == "semantic",
               "option --metrics: '", m, "' is not one of fid, kid, kvd, skvd, ckvd, prdc, semantic");
-  EPE_CHECK(prdc_features == "inception" || prdc_features == "vgg", "option --prdc-features: '", prdc_features,
-            "' is not inception or vgg");
   EPE_CHECK(prdc_k >= 1, "option --prdc-k must be >= 1");
   EPE_CHECK(!out.empty(), "option --out is required");
   EPE_CHECK(!shard.active() || cache.empty(),
@@ -63,9 +66,13 @@ std::vector<std::string> fake_names(const MetricsOptions& o) {
   return names;
 }
 
-bool wants(const MetricsOptions& o, const char* m) { return std::find(o.metrics.begin(), o.metrics.end(), m) != o.metrics.end(); }
+bool wants(const MetricsOptions& o, const char* m) {
+  return std::find(o.metrics.begin(), o.metrics.end(), m) != o.metrics.end();
+}
 
-std::string num(double v, const char* f = "%.4f") { return std::isfinite(v) ? format_number(v, f) : "-"; }
+std::string num(double v, const char* f = "%.4f") {
+  return std::isfinite(v) ? format_number(v, f) : "-";
+}
 
 void field_or_null(JsonWriter& j, const std::string& k, double v) {
   if (std::isfinite(v))
@@ -80,11 +87,12 @@ std::string compare(const std::string& metric, const std::string& na, double a, 
   const double diff = b - a;
   if (has_std && std::abs(diff) <= sa + sb)
     return cat(nb, ": ", metric, " ", num(1e3 * b, "%.3f"), " equals ", na, "'s ", num(1e3 * a, "%.3f"),
-               " within their std (difference ", num(1e3 * std::abs(diff), "%.3f"), " <= ", num(1e3 * (sa + sb), "%.3f"),
-               ", x10^3)");
-  return cat(nb, ": ", metric, " ", diff < 0 ? "lower" : "higher", " than ", na, "'s (",
-             num(has_std ? 1e3 * b : b, "%.3f"), " vs ", num(has_std ? 1e3 * a : a, "%.3f"),
-             has_std ? cat(", difference beyond the sum of their std ", num(1e3 * (sa + sb), "%.3f"), ", x10^3)") : ")");
+               " within their std (difference ", num(1e3 * std::abs(diff), "%.3f"),
+               " <= ", num(1e3 * (sa + sb), "%.3f"), ", x10^3)");
+  return cat(
+      nb, ": ", metric, " ", diff < 0 ? "lower" : "higher", " than ", na, "'s (", num(has_std ? 1e3 * b : b, "%.3f"),
+      " vs ", num(has_std ? 1e3 * a : a, "%.3f"),
+      has_std ? cat(", difference beyond the sum of their std ", num(1e3 * (sa + sb), "%.3f"), ", x10^3)") : ")");
 }
 
 void score_json(JsonWriter& j, const Confusion::Score& s) {
@@ -114,14 +122,18 @@ struct Protocols {
 Protocols protocols(const MetricsOptions& o, const MetricsResult& r, const std::string& inception_desc,
                     const std::string& vgg_desc, const std::string& vgg_weights, const std::string& seg_desc) {
   Protocols p;
-  const std::string resize = cat("frames resized with --resize ", o.extractor.resize,
-                                 o.extractor.resize == "clean"       ? " (PIL bicubic on float, as clean-fid's default)"
-                                 : o.extractor.resize == "legacy-tf" ? " (TF1 bilinear, as torch-fidelity / pytorch-fid)"
-                                                                     : " (OpenCV area / bicubic; matches no published tool)");
-  if (wants(o, "fid")) p.entries.push_back({"fid", cat("Inception features: ", inception_desc, "; ", resize, "; Fréchet distance, covariances with n - 1")});
+  const std::string resize =
+      cat("frames resized with --resize ", to_string(o.extractor.resize),
+          o.extractor.resize == ResizeMode::clean       ? " (PIL bicubic on float, as clean-fid's default)"
+          : o.extractor.resize == ResizeMode::legacy_tf ? " (TF1 bilinear, as torch-fidelity / pytorch-fid)"
+                                                        : " (OpenCV area / bicubic; matches no published tool)");
+  if (wants(o, "fid"))
+    p.entries.push_back({"fid", cat("Inception features: ", inception_desc, "; ", resize,
+                                    "; Fréchet distance, covariances with n - 1")});
   if (wants(o, "kid"))
-    p.entries.push_back({"kid", cat("Inception features: ", inception_desc, "; ", resize, "; unbiased MMD², kernel (x·y/d + 1)³, ",
-                                    o.kid_subsets, " subsets of min(", o.kid_subset_size, ", n_real, n_fake), mean ± std (ddof 0)")});
+    p.entries.push_back(
+        {"kid", cat("Inception features: ", inception_desc, "; ", resize, "; unbiased MMD², kernel (x·y/d + 1)³, ",
+                    o.kid_subsets, " subsets of min(", o.kid_subset_size, ", n_real, n_fake), mean ± std (ddof 0)")});
   if (wants(o, "kvd"))
     p.entries.push_back({"kvd", cat("VGG-16 features: ", vgg_desc, "; ", resize, "; KID's estimator, ", o.kid_subsets,
                                     " subsets of min(", o.kid_subset_size, ", n_real, n_fake)")});
@@ -133,19 +145,24 @@ Protocols protocols(const MetricsOptions& o, const MetricsResult& r, const std::
     if (wants(o, "skvd")) p.entries.push_back({"skvd", cat(plans, "; VGG-16 weights ", vgg_weights)});
     if (wants(o, "ckvd"))
       p.entries.push_back({"ckvd", cat(plans, "; FeaMGAN's class groups, crops masked to a group covering more than ",
-                                       o.skvd.ckvd_min_share, " of them (mid-grey elsewhere), pairs within the group; "
-                                       "all = mean over groups with >= 2 pairs; VGG-16 weights ", vgg_weights)});
+                                       o.skvd.ckvd_min_share,
+                                       " of them (mid-grey elsewhere), pairs within the group; "
+                                       "all = mean over groups with >= 2 pairs; VGG-16 weights ",
+                                       vgg_weights)});
   }
   if (wants(o, "prdc"))
     p.entries.push_back({"prdc", cat("precision/recall (Kynkäänniemi et al. 2019, torch-fidelity's definition, <=) and "
                                      "density/coverage (Naeem et al. 2020, <), Euclidean distances on ",
-                                     o.prdc_features == "vgg" ? vgg_desc : inception_desc, "; ", resize, "; k = ", o.prdc_k)});
+                                     o.prdc_features == PrdcFeatures::vgg ? vgg_desc : inception_desc, "; ", resize,
+                                     "; k = ", o.prdc_k)});
   if (wants(o, "semantic"))
-    p.entries.push_back({"semantic", cat("segmenter ", seg_desc, " with epe segment's protocol (base-size ",
-                                         o.semantic.protocol.base_size, ", crop ", o.semantic.protocol.crop,
-                                         o.semantic.protocol.flip ? ", flip" : "", "); each fake frame's labels against its source frame's (",
-                                         o.semantic.source.empty() ? "the first fake set" : o.semantic.source,
-                                         ") and against GT via ", o.semantic.gt_map, "; IoU over all pixels per class, mIoU over classes present")});
+    p.entries.push_back(
+        {"semantic",
+         cat("segmenter ", seg_desc, " with epe segment's protocol (base-size ", o.semantic.protocol.base_size,
+             ", crop ", o.semantic.protocol.crop, o.semantic.protocol.flip ? ", flip" : "",
+             "); each fake frame's labels against its source frame's (",
+             o.semantic.source.empty() ? "the first fake set" : o.semantic.source, ") and against GT via ",
+             o.semantic.gt_map, "; IoU over all pixels per class, mIoU over classes present")});
   return p;
 }
 
@@ -153,8 +170,10 @@ std::string metrics_json(const MetricsOptions& o, const MetricsResult& r, const 
                          const std::string& inception_desc, const std::string& vgg_desc, const std::string& seg_desc) {
   JsonWriter j;
   j.begin_object();
-  j.field("epe_format", "metrics").field("command", o.command).field("real", o.real).field("real_frames",
-                                                                                               r.real_frames);
+  j.field("epe_format", "metrics")
+      .field("command", o.command)
+      .field("real", o.real)
+      .field("real_frames", r.real_frames);
   j.key("sets").begin_object();
   for (const auto& row : r.rows) {
     j.key(row.name).begin_object().field("source", row.source).field("frames", row.frames);
@@ -214,7 +233,7 @@ std::string metrics_json(const MetricsOptions& o, const MetricsResult& r, const 
   j.key("metrics").begin_array();
   for (const auto& m : o.metrics) j.value(m);
   j.end_array();
-  j.field("seed", static_cast<std::int64_t>(o.seed)).field("resize", o.extractor.resize);
+  j.field("seed", static_cast<std::int64_t>(o.seed)).field("resize", to_string(o.extractor.resize));
   if (wants(o, "fid") || wants(o, "kid")) {
     j.field("inception", inception_desc);
   }
@@ -223,14 +242,16 @@ std::string metrics_json(const MetricsOptions& o, const MetricsResult& r, const 
     j.field("kvd_extractor", vgg_desc).field("kvd_subsets", o.kid_subsets).field("kvd_subset_size", o.kid_subset_size);
   }
   if (wants(o, "prdc"))
-    j.key("prdc").begin_object()
+    j.key("prdc")
+        .begin_object()
         .field("k", o.prdc_k)
-        .field("features", o.prdc_features == "vgg" ? vgg_desc : inception_desc)
+        .field("features", o.prdc_features == PrdcFeatures::vgg ? vgg_desc : inception_desc)
         .end_object();
   if (wants(o, "skvd") || wants(o, "ckvd")) {
     const SkvdOptions& s = o.skvd;
-    j.key("skvd").begin_object()
-        .field("protocol", s.protocol)
+    j.key("skvd")
+        .begin_object()
+        .field("protocol", choice_name(skvd_protocols(), s.protocol))
         .field("frame", s.frame)
         .field("crop_side", r.rows.empty() ? 0 : r.rows.front().skvd_side)
         .field("crop_fraction", s.crop_fraction)
@@ -240,7 +261,7 @@ std::string metrics_json(const MetricsOptions& o, const MetricsResult& r, const 
         .field("grid", s.grid)
         .field("threshold", s.threshold)
         .field("layer", s.layer)
-        .field("pool", s.pool)
+        .field("pool", choice_name(feature_pools(), s.pool))
         .field("subsets", s.subsets)
         .field("subset_size", s.subset_size)
         .field("ckvd_min_share", s.ckvd_min_share)
@@ -248,7 +269,8 @@ std::string metrics_json(const MetricsOptions& o, const MetricsResult& r, const 
         .end_object();
   }
   if (wants(o, "semantic"))
-    j.key("semantic").begin_object()
+    j.key("semantic")
+        .begin_object()
         .field("model", seg_desc)
         .field("source", o.semantic.source.empty() ? o.fakes.front() : o.semantic.source)
         .field("gt_map", o.semantic.gt_map)
@@ -341,16 +363,16 @@ std::string format_metrics_table(const MetricsResult& r, bool md) {
 MetricsShardResult extract_metric_shards(const MetricsOptions& o) {
   o.check();
   EPE_CHECK(o.shard.active(), "extract_metric_shards: no --shard");
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   MetricsShardResult r;
   std::vector<std::pair<std::string, ImageSet>> sets;  // what to call it, the set
   sets.emplace_back("real", read_image_set(o.real));
   const std::vector<std::string> names = fake_names(o);
   for (std::size_t i = 0; i < o.fakes.size(); ++i) sets.emplace_back(names[i], read_image_set(o.fakes[i]));
   std::vector<std::unique_ptr<FeatureExtractor>> extractors;
-  if (wants(o, "fid") || wants(o, "kid") || (wants(o, "prdc") && o.prdc_features == "inception"))
+  if (wants(o, "fid") || wants(o, "kid") || (wants(o, "prdc") && o.prdc_features == PrdcFeatures::inception))
     extractors.push_back(make_inception_extractor(o.extractor));
-  if (wants(o, "kvd") || (wants(o, "prdc") && o.prdc_features == "vgg"))
+  if (wants(o, "kvd") || (wants(o, "prdc") && o.prdc_features == PrdcFeatures::vgg))
     extractors.push_back(make_vgg_extractor(o.extractor));
   for (const char* m : {"skvd", "ckvd", "semantic"})
     if (wants(o, m)) r.skipped.push_back(m);
@@ -359,8 +381,9 @@ MetricsShardResult extract_metric_shards(const MetricsOptions& o) {
             "the VGG-16 features of kvd (sKVD/cKVD crops and semantic labels are computed by the unsharded run)");
   for (const auto& ex : extractors)
     if (ex->random_init)
-      r.warnings.push_back("VGG-16 has RANDOM weights (no --vgg): the KVD these features give is not comparable with "
-                           "published numbers");
+      r.warnings.push_back(
+          "VGG-16 has RANDOM weights (no --vgg): the KVD these features give is not comparable with "
+          "published numbers");
   for (const auto& ex : extractors)
     for (const auto& [what, set] : sets) {
       const auto [begin, end] = o.shard.rows(static_cast<std::int64_t>(set.images.size()));
@@ -368,14 +391,14 @@ MetricsShardResult extract_metric_shards(const MetricsOptions& o) {
       r.stores.push_back(write_feature_shard(*ex, set, o.shard, o.out, o.force, &p));
       p.finish();
     }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = t0.seconds();
   return r;
 }
 
 MetricsResult run_metrics(const MetricsOptions& o) {
   o.check();
   EPE_CHECK(!o.shard.active(), "run_metrics: a --shard run extracts features only (extract_metric_shards)");
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   check_output_path(o.out, o.force);
   MetricsResult r;
   const ImageSet real = read_image_set(o.real);
@@ -388,8 +411,8 @@ MetricsResult run_metrics(const MetricsOptions& o) {
   std::unique_ptr<FeatureExtractor> inception, vgg;
   std::shared_ptr<nn::Vgg16> vgg_net;  // one VGG-16 (one weights read) for KVD, sKVD and cKVD
   std::string inception_desc, vgg_desc, seg_desc;
-  const bool prdc_inception = wants(o, "prdc") && o.prdc_features == "inception";
-  const bool prdc_vgg = wants(o, "prdc") && o.prdc_features == "vgg";
+  const bool prdc_inception = wants(o, "prdc") && o.prdc_features == PrdcFeatures::inception;
+  const bool prdc_vgg = wants(o, "prdc") && o.prdc_features == PrdcFeatures::vgg;
   if (wants(o, "fid") || wants(o, "kid") || prdc_inception) {
     inception = make_inception_extractor(o.extractor);
     inception_desc = inception->description();
@@ -399,8 +422,9 @@ MetricsResult run_metrics(const MetricsOptions& o) {
     vgg = make_vgg_extractor(o.extractor, vgg_net);
     vgg_desc = vgg->description();
     if (vgg->random_init)
-      r.warnings.push_back("VGG-16 has RANDOM weights (no --vgg): KVD, sKVD and cKVD are not comparable with published "
-                           "numbers; pass torchvision's ImageNet VGG-16 state dict");
+      r.warnings.push_back(
+          "VGG-16 has RANDOM weights (no --vgg): KVD, sKVD and cKVD are not comparable with published "
+          "numbers; pass torchvision's ImageNet VGG-16 state dict");
   }
   std::unique_ptr<Segmenter> segmenter;
   std::vector<cv::Mat> source_labels;
@@ -493,8 +517,7 @@ MetricsResult run_metrics(const MetricsOptions& o) {
       }
     }
     if (segmenter) {
-      const std::vector<cv::Mat> fl =
-          o.semantic.source.empty() && i == 0 ? source_labels : labels(fakes[i], names[i]);
+      const std::vector<cv::Mat> fl = o.semantic.source.empty() && i == 0 ? source_labels : labels(fakes[i], names[i]);
       row.semantic = semantic_consistency(source_labels, fl, fakes[i], o.semantic.gt_map);
       row.has_semantic = true;
     }
@@ -506,9 +529,11 @@ MetricsResult run_metrics(const MetricsOptions& o) {
     const MetricsRow& x = r.rows[i];
     if (x.has_fid) r.comparisons.push_back(compare("FID", base.name, base.fid, 0, x.name, x.fid, 0, false));
     if (x.has_kid)
-      r.comparisons.push_back(compare("KID", base.name, base.kid.mean, base.kid.std, x.name, x.kid.mean, x.kid.std, true));
+      r.comparisons.push_back(
+          compare("KID", base.name, base.kid.mean, base.kid.std, x.name, x.kid.mean, x.kid.std, true));
     if (x.has_kvd)
-      r.comparisons.push_back(compare("KVD", base.name, base.kvd.mean, base.kvd.std, x.name, x.kvd.mean, x.kvd.std, true));
+      r.comparisons.push_back(
+          compare("KVD", base.name, base.kvd.mean, base.kvd.std, x.name, x.kvd.mean, x.kvd.std, true));
     if (x.has_skvd)
       r.comparisons.push_back(
           compare("sKVD", base.name, base.skvd.mean, base.skvd.std, x.name, x.skvd.mean, x.skvd.std, true));
@@ -532,8 +557,9 @@ MetricsResult run_metrics(const MetricsOptions& o) {
   std::string md = "# Realism metrics\n\n";
   md += cat("Real set: `", o.real, "` (", r.real_frames, " frames). Command: `", o.command, "`\n\n");
   md += format_metrics_table(r, true);
-  md += "\nKID, KVD, sKVD and cKVD are unbiased MMD² estimates with the kernel (x·y/d + 1)³, shown ×10³ as mean ± std "
-        "over subsets (raw values in metrics.json). Lower is closer to the real set.\n";
+  md +=
+      "\nKID, KVD, sKVD and cKVD are unbiased MMD² estimates with the kernel (x·y/d + 1)³, shown ×10³ as mean ± std "
+      "over subsets (raw values in metrics.json). Lower is closer to the real set.\n";
   if (!r.comparisons.empty()) {
     md += "\n## Against the first set\n\n";
     for (const auto& c : r.comparisons) md += "- " + c + "\n";
@@ -542,7 +568,8 @@ MetricsResult run_metrics(const MetricsOptions& o) {
     md += "\n## Warnings\n\n";
     for (const auto& w : r.warnings) md += "- **" + w + "**\n";
   }
-  md += "\n## Protocols\n\nWhat each number was measured with; numbers are comparable only under the same protocol.\n\n";
+  md +=
+      "\n## Protocols\n\nWhat each number was measured with; numbers are comparable only under the same protocol.\n\n";
   for (const auto& [m, text] : prot.entries) md += cat("- **", m, "**: ", text, "\n");
   if (want_skvd) {
     md += "\n## sKVD by dominant class of the fake crop\n\n| set | class | pairs | sKVD x10^3 |\n|---|---|---:|---:|\n";
@@ -558,8 +585,9 @@ MetricsResult run_metrics(const MetricsOptions& o) {
                   " |\n");
   }
   if (wants(o, "semantic")) {
-    md += "\n## Semantic consistency: IoU per class against the input frames' labels\n\n| set | class | IoU | input "
-          "pixels | pixels |\n|---|---|---:|---:|---:|\n";
+    md +=
+        "\n## Semantic consistency: IoU per class against the input frames' labels\n\n| set | class | IoU | input "
+        "pixels | pixels |\n|---|---|---:|---:|---:|\n";
     for (const auto& row : r.rows)
       for (const auto& c : row.semantic.vs_input.classes)
         md += cat("| ", row.name, " | ", c.name, " | ", num(c.iou, "%.4f"), " | ", c.reference_pixels, " | ",
@@ -567,7 +595,7 @@ MetricsResult run_metrics(const MetricsOptions& o) {
   }
   write_file_atomic((tmp / "metrics.md").string(), md);
   dir.commit();
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = t0.seconds();
   return r;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// `epe metrics` (DESIGN §5.7): FID, KID, KVD, sKVD and cKVD (skvd.h) of fake sets against a
+// `epe metrics` (docs/DESIGN.md §5.7): FID, KID, KVD, sKVD and cKVD (skvd.h) of fake sets against a
 // real set, as the benchmark table of the paper (one row per fake set: input frames, colour
 // transfer, enhancer); precision/recall/density/coverage (prdc, kernel.h) on the Inception or
 // KVD features; semantic consistency of each fake set with its source frames (semantic.h).
@@ -19,21 +19,25 @@
 
 namespace epe {
 
+// The features precision/recall/density/coverage are computed on.
+enum class PrdcFeatures { inception, vgg };
+const Choices<PrdcFeatures>& prdc_feature_kinds();  // "inception", "vgg"
+
 struct MetricsOptions {
   std::string real;
   std::vector<std::string> fakes;
-  std::vector<std::string> names;          // default: list stems
+  std::vector<std::string> names;                      // default: list stems
   std::vector<std::string> metrics = {"kvd", "skvd"};  // fid, kid, kvd, skvd, ckvd, prdc, semantic
-  std::string out;                          // folder for metrics.json, metrics.md
-  ExtractorOptions extractor;               // Inception and KVD's VGG-16 options
+  std::string out;                                     // folder for metrics.json, metrics.md
+  ExtractorOptions extractor;                          // Inception and KVD's VGG-16 options
   int kid_subsets = 100;
   std::int64_t kid_subset_size = 1000;
-  SkvdOptions skvd;                         // sKVD and cKVD
+  SkvdOptions skvd;  // sKVD and cKVD
   SemanticOptions semantic;
-  int prdc_k = 5;                           // nearest neighbour of the precision/recall/density/coverage radii
-  std::string prdc_features = "inception";  // inception | vgg (KVD's extractor)
-  std::string cache;                        // feature cache folder ("" = none)
-  Shard shard;                              // active: extract_metric_shards() (no metrics)
+  int prdc_k = 5;  // nearest neighbour of the precision/recall/density/coverage radii
+  PrdcFeatures prdc_features = PrdcFeatures::inception;  // inception | vgg (KVD's extractor)
+  std::string cache;                                     // feature cache folder ("" = none)
+  Shard shard;                                           // active: extract_metric_shards() (no metrics)
   std::uint64_t seed = 0;
   bool force = false;
   std::string command;
@@ -51,7 +55,7 @@ struct MetricsRow {
   CkvdResult ckvd;
   PrdcResult prdc;
   SemanticResult semantic;
-  std::string skvd_protocol;  // describe_skvd() of this row's crop plan
+  std::string skvd_protocol;                           // describe_skvd() of this row's crop plan
   int skvd_height = 0, skvd_width = 0, skvd_side = 0;  // its frame and crop side
 };
 
@@ -83,5 +87,10 @@ MetricsShardResult extract_metric_shards(const MetricsOptions& o);
 
 // The console / markdown table of a result.
 std::string format_metrics_table(const MetricsResult& r, bool markdown);
+
+// Binds every option of `epe metrics` to `o`; the lines it prints after a run or a shard run.
+void add_options(OptionSet& s, MetricsOptions& o);
+std::string format_summary(const MetricsOptions& o, const MetricsResult& r);
+std::string format_summary(const MetricsOptions& o, const MetricsShardResult& r);
 
 }  // namespace epe

@@ -9,22 +9,18 @@
 
 namespace epe {
 
+const Choices<ResizeMode>& resize_modes() {
+  static const Choices<ResizeMode> c{
+      {"clean", ResizeMode::clean}, {"legacy-tf", ResizeMode::legacy_tf}, {"opencv", ResizeMode::opencv}};
+  return c;
+}
+
 ResizeMode parse_resize_mode(const std::string& s, const std::string& option) {
-  if (s == "clean") return ResizeMode::clean;
-  if (s == "legacy-tf") return ResizeMode::legacy_tf;
-  if (s == "opencv") return ResizeMode::opencv;
-  throw UserError(cat("option ", option, ": '", s, "' is not clean, legacy-tf or opencv"));
+  return parse_choice(resize_modes(), s, option);
 }
 
 const char* to_string(ResizeMode m) {
-  switch (m) {
-    case ResizeMode::clean:
-      return "clean";
-    case ResizeMode::legacy_tf:
-      return "legacy-tf";
-    default:
-      return "opencv";
-  }
+  return choice_name(resize_modes(), m).c_str();
 }
 
 namespace {

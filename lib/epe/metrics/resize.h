@@ -17,9 +17,12 @@
 #include <opencv2/core/mat.hpp>
 #include <string>
 
+#include "epe/core/options.h"
+
 namespace epe {
 
 enum class ResizeMode { clean, legacy_tf, opencv };
+const Choices<ResizeMode>& resize_modes();  // "clean", "legacy-tf", "opencv"
 // "clean" | "legacy-tf" | "opencv"; UserError naming `option` otherwise.
 ResizeMode parse_resize_mode(const std::string& s, const std::string& option = "--resize");
 const char* to_string(ResizeMode m);

@@ -65,7 +65,8 @@ Confusion::Score Confusion::score() const {
 namespace {
 
 std::string protocol_key(const SegmentProtocol& p) {
-  std::string s = cat("base_size=", p.base_size, " crop=", p.crop, " flip=", p.flip, " classes=", p.classes, " scales=");
+  std::string s =
+      cat("base_size=", p.base_size, " crop=", p.crop, " flip=", p.flip, " classes=", p.classes, " scales=");
   for (double x : p.scales) s += cat(x, ",");
   s += " mean=";
   for (double x : p.mean) s += cat(x, ",");
@@ -154,10 +155,12 @@ SemanticResult semantic_consistency(const std::vector<cv::Mat>& source, const st
   Confusion vs_input, vs_gt;
   bool gt = gt_map != "none" && !fake_set.gt_labels.empty();
   for (const auto& g : fake_set.gt_labels) gt = gt && !g.empty();
-  const std::vector<int>* table = gt ? &load_id_table(resolve_label_table(gt_map, "option --semantic-gt-map")) : nullptr;
+  const std::vector<int>* table =
+      gt ? &load_id_table(resolve_label_table(gt_map, "option --semantic-gt-map")) : nullptr;
   for (std::size_t i = 0; i < fake.size(); ++i) {
     EPE_CHECK(source[i].size() == fake[i].size(), fake_set.where(i), ": the frame is ", fake[i].cols, "x", fake[i].rows,
-              ", its source frame ", source[i].cols, "x", source[i].rows, "; semantic consistency compares equal sizes");
+              ", its source frame ", source[i].cols, "x", source[i].rows,
+              "; semantic consistency compares equal sizes");
     vs_input.add(source[i], fake[i]);
     if (table) {
       cv::Mat g;

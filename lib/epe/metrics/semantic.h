@@ -29,9 +29,9 @@ inline constexpr const char* kSemanticStoreFormat = "semantic-labels";
 inline constexpr int kSemanticStoreVersion = 1;
 
 struct SemanticOptions {
-  std::string model;                                // TorchScript segmenter (required)
-  SegmentProtocol protocol;                         // epe segment's options
-  std::string source;                               // list/folder of the input frames ("" = the first fake set)
+  std::string model;                                  // TorchScript segmenter (required)
+  SegmentProtocol protocol;                           // epe segment's options
+  std::string source;                                 // list/folder of the input frames ("" = the first fake set)
   std::string gt_map = "cityscapes-34_to_universal";  // GT ids -> universal table, or "none"
   void check() const;
 };

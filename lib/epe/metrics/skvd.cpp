@@ -34,9 +34,12 @@ int scaled_width(int rows, int cols, int height) {
 
 }  // namespace
 
+const Choices<SkvdProtocol>& skvd_protocols() {
+  static const Choices<SkvdProtocol> c{{"feamgan", SkvdProtocol::feamgan}, {"epe", SkvdProtocol::epe}};
+  return c;
+}
+
 void SkvdOptions::check() const {
-  EPE_CHECK(protocol == "feamgan" || protocol == "epe", "option --skvd-protocol: '", protocol,
-            "' is not feamgan or epe");
   if (frame != "auto") parse_hw(frame, "--skvd-frame", 8192);
   EPE_CHECK(crop_fraction > 0 && crop_fraction <= 1, "option --skvd-crop-fraction must be in (0, 1]");
   EPE_CHECK(crops_per_frame >= 1, "option --skvd-crops-per-frame must be >= 1");
@@ -46,7 +49,6 @@ void SkvdOptions::check() const {
   EPE_CHECK(grid >= 1 && grid <= 64, "option --skvd-grid must be in 1..64");
   EPE_CHECK(threshold >= 0 && threshold < 1, "option --skvd-threshold must be in [0, 1)");
   nn::vgg16_tap_index(layer);
-  EPE_CHECK(pool == "none" || pool == "mean", "option --skvd-pool: '", pool, "' is not none or mean");
   EPE_CHECK(subsets >= 1, "option --skvd-subsets must be >= 1");
   EPE_CHECK(subset_size >= 0, "option --skvd-subset-size must be >= 0");
   EPE_CHECK(ckvd_min_share >= 0 && ckvd_min_share < 1, "option --ckvd-min-share must be in [0, 1)");
@@ -63,7 +65,8 @@ int SkvdOptions::crop_side(int h, int w) const {
 }
 
 std::pair<int, int> SkvdOptions::resolve_frame(const ImageSet& real, const ImageSet& fake) const {
-  if (!feamgan()) return frame == "auto" ? std::make_pair(kFeamganHeight, kFeamganWidth) : parse_hw(frame, "--skvd-frame", 8192);
+  if (!feamgan())
+    return frame == "auto" ? std::make_pair(kFeamganHeight, kFeamganWidth) : parse_hw(frame, "--skvd-frame", 8192);
   const auto hw = frame == "auto" ? std::make_pair(kFeamganHeight, 0) : parse_hw(frame, "--skvd-frame", 8192);
   // The narrowest frame of either set once scaled to H rows decides `auto` and must hold W.
   int narrowest = 1 << 30;
@@ -257,7 +260,7 @@ SkvdCrops skvd_crops(const ImageSet& set, const std::vector<CropSpec>& specs, co
     torch::Tensor x = torch::empty({static_cast<std::int64_t>(crops.size()), 3, side, side}, torch::kFloat32);
     for (std::size_t k = 0; k < crops.size(); ++k) x[static_cast<std::int64_t>(k)].copy_(nn::image_to_tensor(crops[k]));
     torch::Tensor y = vgg.forward(nn::normalize(x, nn::Normalization::imagenet()).to(dev), tap);
-    y = o.pool == "mean" ? y.mean({2, 3}) : y.reshape({y.size(0), -1});
+    y = o.pool == FeaturePool::mean ? y.mean({2, 3}) : y.reshape({y.size(0), -1});
     return y.to(torch::kCPU, torch::kFloat32).contiguous();
   };
   const std::size_t batch = 8;
@@ -476,21 +479,26 @@ CkvdResult ckvd(const SkvdCrops& real, const SkvdCrops& fake, const SkvdOptions&
 }
 
 std::string describe_skvd(const SkvdOptions& s, const CropPlan& plan) {
-  const std::string subsets = s.subsets == 1 ? std::string("one MMD² over all kept pairs")
-                                             : cat(s.subsets, " subsets of ", s.subset_size ? std::to_string(s.subset_size) : "all",
-                                                   " pairs (mean ± std)");
+  const std::string subsets = s.subsets == 1
+                                  ? std::string("one MMD² over all kept pairs")
+                                  : cat(s.subsets, " subsets of ",
+                                        s.subset_size ? std::to_string(s.subset_size) : "all", " pairs (mean ± std)");
   if (s.feamgan())
-    return cat("FeaMGAN's protocol: frames scaled to ", plan.height, " rows (PIL bicubic, 8-bit) and centre-cropped to ",
-               plan.height, "x", plan.width, "; step s reads fake frame s and real frame s mod n_real",
-               s.every > 1 ? cat(", every ", s.every, "th step evaluated") : std::string(),
-               "; one crop of side ", plan.side, " per frame at centres from numpy default_rng(", s.feamgan_seed,
-               "); labels nearest-sampled on ", s.grid, "x", s.grid, "; each real crop paired with the fake crop of most "
-               "equal labels, kept when more than ", s.threshold, " agree; VGG-16 ", s.layer, " ",
-               s.pool == "none" ? "flattened" : "mean-pooled", "; ", subsets);
+    return cat("FeaMGAN's protocol: frames scaled to ", plan.height,
+               " rows (PIL bicubic, 8-bit) and centre-cropped to ", plan.height, "x", plan.width,
+               "; step s reads fake frame s and real frame s mod n_real",
+               s.every > 1 ? cat(", every ", s.every, "th step evaluated") : std::string(), "; one crop of side ",
+               plan.side, " per frame at centres from numpy default_rng(", s.feamgan_seed,
+               "); labels nearest-sampled on ", s.grid, "x", s.grid,
+               "; each real crop paired with the fake crop of most "
+               "equal labels, kept when more than ",
+               s.threshold, " agree; VGG-16 ", s.layer, " ", s.pool == FeaturePool::none ? "flattened" : "mean-pooled",
+               "; ", subsets);
   return cat("epe protocol: frames scaled to cover and centre-cropped to ", plan.height, "x", plan.width, " (OpenCV); ",
              s.crops_per_frame, " seeded crop(s) of side ", plan.side, " per frame; labels at the centres of ", s.grid,
              "x", s.grid, " cells; each fake crop paired with the real crop of most equal labels, kept when more than ",
-             s.threshold, " agree; VGG-16 ", s.layer, " ", s.pool == "none" ? "flattened" : "mean-pooled", "; ", subsets);
+             s.threshold, " agree; VGG-16 ", s.layer, " ", s.pool == FeaturePool::none ? "flattened" : "mean-pooled",
+             "; ", subsets);
 }
 
 }  // namespace epe

@@ -1,5 +1,5 @@
 #pragma once
-// sKVD and cKVD (DESIGN §5.7): kernel VGG distances over crop pairs whose layouts agree.
+// sKVD and cKVD (docs/DESIGN.md §5.7): kernel VGG distances over crop pairs whose layouts agree.
 //
 // Both metrics cut square crops from every frame of a fake set and of the real set, describe
 // each crop by its robust labels sampled on a grid × grid lattice, pair every query crop with
@@ -49,22 +49,26 @@ namespace nn {
 class Vgg16;
 }
 
+// Whose crops and pairing sKVD/cKVD use: FeaMGAN's published metric code, or epe's own.
+enum class SkvdProtocol { feamgan, epe };
+const Choices<SkvdProtocol>& skvd_protocols();  // "feamgan", "epe"
+
 struct SkvdOptions {
-  std::string protocol = "feamgan";  // feamgan | epe
-  std::string frame = "auto";        // HxW, or auto (see above)
-  double crop_fraction = 0.125;      // crop area / frame area (FeaMGAN: 1/8)
-  int crops_per_frame = 1;           // epe only
-  int every = 1;                     // feamgan: evaluate every N-th step (kvdEval's --every_x_steps)
-  std::uint64_t feamgan_seed = 42;   // feamgan: numpy.random.default_rng seed of the crop centres
-  int grid = 16;                     // label grid side
-  double threshold = 0.5;            // keep pairs whose labels agree on more than this fraction
+  SkvdProtocol protocol = SkvdProtocol::feamgan;  // feamgan | epe
+  std::string frame = "auto";                     // HxW, or auto (see above)
+  double crop_fraction = 0.125;                   // crop area / frame area (FeaMGAN: 1/8)
+  int crops_per_frame = 1;                        // epe only
+  int every = 1;                                  // feamgan: evaluate every N-th step (kvdEval's --every_x_steps)
+  std::uint64_t feamgan_seed = 42;                // feamgan: numpy.random.default_rng seed of the crop centres
+  int grid = 16;                                  // label grid side
+  double threshold = 0.5;                         // keep pairs whose labels agree on more than this fraction
   std::string layer = "relu5_3";
-  std::string pool = "none";         // none (flatten, spatial layout kept) | mean
-  int subsets = 1;                   // 1 = one subset of all kept pairs
-  std::int64_t subset_size = 0;      // pairs per subset when subsets > 1 (0 = all kept pairs)
-  double ckvd_min_share = 0.05;      // cKVD: a group enters a crop above this share of its pixels
+  FeaturePool pool = FeaturePool::none;  // none (flatten, spatial layout kept) | mean
+  int subsets = 1;                       // 1 = one subset of all kept pairs
+  std::int64_t subset_size = 0;          // pairs per subset when subsets > 1 (0 = all kept pairs)
+  double ckvd_min_share = 0.05;          // cKVD: a group enters a crop above this share of its pixels
   void check() const;
-  bool feamgan() const { return protocol == "feamgan"; }
+  bool feamgan() const { return protocol == SkvdProtocol::feamgan; }
   int crop_side(int h, int w) const;  // feamgan: 2 floor(p / 2); epe: p; p = floor(sqrt(h w fraction))
   // The H x W frame the crops are cut from, `auto` resolved from the two sets' frame sizes
   // (read from the file headers). UserError when a frame cannot hold it (feamgan).
@@ -94,16 +98,16 @@ struct SkvdCrops {
   std::vector<std::uint8_t> grids;
   std::vector<std::int32_t> frame;
   struct Group {
-    FeatureMatrix features;            // one row per crop the group entered
-    std::vector<std::int64_t> crops;   // the crop (row of `grids`) of each row
+    FeatureMatrix features;           // one row per crop the group entered
+    std::vector<std::int64_t> crops;  // the crop (row of `grids`) of each row
   };
-  std::vector<Group> groups;           // ckvd_groups() order; empty unless asked for
+  std::vector<Group> groups;  // ckvd_groups() order; empty unless asked for
 };
 
 // Needs robust labels for every frame (UserError naming the list line otherwise).
 SkvdCrops skvd_crops(const ImageSet& set, const std::vector<CropSpec>& specs, const CropPlan& plan,
-                     const SkvdOptions& o, nn::Vgg16& vgg, const std::string& device, bool skvd, bool ckvd,
-                     int threads, Progress* progress = nullptr);
+                     const SkvdOptions& o, nn::Vgg16& vgg, const std::string& device, bool skvd, bool ckvd, int threads,
+                     Progress* progress = nullptr);
 
 // The class groups of cKVD (FeaMGAN's name_to_class_ids), MSeg universal ids; "rest" last
 // (ids empty: the pixels of no other group).
@@ -135,8 +139,8 @@ struct CkvdClass {
 };
 
 struct CkvdResult {
-  double mean = 0, std = 0;  // "all": mean over the groups with a value (std over subsets)
-  int groups = 0;            // groups with a value
+  double mean = 0, std = 0;        // "all": mean over the groups with a value (std over subsets)
+  int groups = 0;                  // groups with a value
   std::vector<CkvdClass> classes;  // ckvd_groups() order, groups the query crops entered
 };
 

@@ -3,7 +3,7 @@
 #include <torch/cuda.h>
 
 #include "epe/core/error.h"
-#include "epe/core/runtime.h"
+#include "epe/runtime/runtime.h"
 
 namespace epe::nn {
 

@@ -44,13 +44,20 @@ std::string DiscriminatorConfig::to_ini() const {
 DiscriminatorConfig DiscriminatorConfig::from_ini(const std::string& text) {
   DiscriminatorConfig c;
   for (const auto& [k, v] : parse_key_values(text)) {
-    if (k == "type") c.type = v;
-    else if (k == "norm") c.norm = v;
-    else if (k == "num_layers") c.num_layers = std::stoi(v);
-    else if (k == "max_dim") c.max_dim = std::stoi(v);
-    else if (k == "num_classes") c.num_classes = std::stoi(v);
-    else if (k == "patchgan_scales") c.patchgan_scales = std::stoi(v);
-    else throw UserError(cat("discriminator configuration: unknown key '", k, "'"));
+    if (k == "type")
+      c.type = v;
+    else if (k == "norm")
+      c.norm = v;
+    else if (k == "num_layers")
+      c.num_layers = std::stoi(v);
+    else if (k == "max_dim")
+      c.max_dim = std::stoi(v);
+    else if (k == "num_classes")
+      c.num_classes = std::stoi(v);
+    else if (k == "patchgan_scales")
+      c.patchgan_scales = std::stoi(v);
+    else
+      throw UserError(cat("discriminator configuration: unknown key '", k, "'"));
   }
   return c;
 }
@@ -90,7 +97,8 @@ class ProjectionImpl : public torch::nn::Module {
   }
   at::Tensor forward(const at::Tensor& x, const at::Tensor& labels) {
     at::Tensor h = x;
-    for (std::size_t k = 0; k < convs_.size(); ++k) h = torch::leaky_relu(norms_[k]->forward(convs_[k]->forward(h)), 0.2);
+    for (std::size_t k = 0; k < convs_.size(); ++k)
+      h = torch::leaky_relu(norms_[k]->forward(convs_[k]->forward(h)), 0.2);
     const at::Tensor out = out2_->forward(torch::leaky_relu(out1_->forward(h), 0.2));
     // Unlabeled pixels (255) take no part in the projection term: their embedding is zero.
     const at::Tensor labelled = labels.ne(255);
@@ -124,7 +132,8 @@ class PatchImpl : public torch::nn::Module {
   }
   at::Tensor forward(const at::Tensor& x) {
     at::Tensor h = x;
-    for (std::size_t k = 0; k < convs_.size(); ++k) h = torch::leaky_relu(norms_[k]->forward(convs_[k]->forward(h)), 0.2);
+    for (std::size_t k = 0; k < convs_.size(); ++k)
+      h = torch::leaky_relu(norms_[k]->forward(convs_[k]->forward(h)), 0.2);
     return out_->forward(h);
   }
 
@@ -149,11 +158,14 @@ Discriminator::Discriminator(const DiscriminatorConfig& config, std::shared_ptr<
     for (int i = 0; i < 10; ++i)
       discs_.push_back(register_module(cat("disc", i), Projection(config_, kTapChannels[i], kTapStrides[i]).ptr()));
   } else {
-    for (int s = 0; s < config_.patchgan_scales; ++s) discs_.push_back(register_module(cat("scale", s), Patch(config_).ptr()));
+    for (int s = 0; s < config_.patchgan_scales; ++s)
+      discs_.push_back(register_module(cat("scale", s), Patch(config_).ptr()));
   }
 }
 
-int Discriminator::count() const { return static_cast<int>(discs_.size()); }
+int Discriminator::count() const {
+  return static_cast<int>(discs_.size());
+}
 
 std::vector<at::Tensor> Discriminator::forward(const at::Tensor& image, const at::Tensor& labels, bool fix_input,
                                                const std::vector<bool>* run) {
@@ -180,7 +192,8 @@ std::vector<at::Tensor> Discriminator::forward(const at::Tensor& image, const at
     feats = vgg_->forward(x, taps);
   }
   for (std::size_t i = 0; i < 10; ++i)
-    out.push_back(runs(i) ? std::dynamic_pointer_cast<ProjectionImpl>(discs_[i])->forward(feats[i], labels) : at::Tensor());
+    out.push_back(runs(i) ? std::dynamic_pointer_cast<ProjectionImpl>(discs_[i])->forward(feats[i], labels)
+                          : at::Tensor());
   return out;
 }
 

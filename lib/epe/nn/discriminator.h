@@ -1,12 +1,12 @@
 #pragma once
-// Discriminators of the enhancer (DESIGN §5.8):
+// Discriminators of the enhancer (docs/DESIGN.md §5.8):
 //   ppde      the perceptual projection discriminator ensemble: a frozen VGG-16 (replicate padding,
 //             ImageNet normalisation) whose first ten ReLU outputs (relu1_1 ... relu4_3) each feed a
 //             small conv discriminator (GroupNorm, LeakyReLU 0.2) plus a projection term, the inner
 //             product of its features with an embedding of the robust label (num_classes: 194
 //             MSeg classes, or the segmenter's own count, e.g. 19 for a Cityscapes model; id 255,
-//             unlabeled, has a zero embedding, so it is masked out) resized to the feature map. Paper preset: 27,578,634 trainable parameters (VGG frozen,
-//             not counted).
+//             unlabeled, has a zero embedding, so it is masked out) resized to the feature map. Paper preset:
+//             27,578,634 trainable parameters (VGG frozen, not counted).
 //   patchgan  a plain multi-scale PatchGAN on the image (3 scales, 3x3 convolutions, labels unused).
 // forward() returns one realism map per discriminator.
 
@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "epe/io/label_ids.h"
+
 namespace epe::nn {
 
 class Vgg16;
@@ -24,9 +26,9 @@ class Vgg16;
 struct DiscriminatorConfig {
   std::string type = "ppde";  // ppde | patchgan
   std::string norm = "group";
-  int num_layers = 4;         // conv layers per discriminator
-  int max_dim = 256;          // channel cap
-  int num_classes = 194;      // label embedding size: robust label ids 0..num_classes-1 (and 255)
+  int num_layers = 4;                   // conv layers per discriminator
+  int max_dim = 256;                    // channel cap
+  int num_classes = kUniversalClasses;  // label embedding size: robust label ids 0..num_classes-1 (and 255)
   int patchgan_scales = 3;
 
   static DiscriminatorConfig preset(const std::string& name);  // paper | tiny

@@ -44,8 +44,9 @@ void GeneratorConfig::check() const {
             "generator: encoder_type '", encoder_type, "' is not encoder, spade, concat or none");
   EPE_CHECK(gbuffer_norm == "rad" || gbuffer_norm == "spade" || gbuffer_norm == "default", "generator: gbuffer_norm '",
             gbuffer_norm, "' is not rad, spade or default");
-  EPE_CHECK(gbuffer_norm == "default" || encoder_type == "encoder" || encoder_type == "spade", "generator: gbuffer_norm ",
-            gbuffer_norm, " needs G-buffer features in the blocks (encoder_type encoder or spade), not ", encoder_type);
+  EPE_CHECK(gbuffer_norm == "default" || encoder_type == "encoder" || encoder_type == "spade",
+            "generator: gbuffer_norm ", gbuffer_norm,
+            " needs G-buffer features in the blocks (encoder_type encoder or spade), not ", encoder_type);
   EPE_CHECK(gbuffer_layers >= 1, "generator: gbuffer_layers must be >= 1");
   EPE_CHECK(gbuffer_dim >= 2 && gbuffer_dim % 2 == 0, "generator: gbuffer_dim must be even and >= 2");
   check_norm_kind(stem_norm, "stem_norm");
@@ -66,18 +67,30 @@ GeneratorConfig GeneratorConfig::from_ini(const std::string& text) {
   GeneratorConfig c;
   for (const auto& [k, v] : parse_key_values(text)) {
     auto i = [&v] { return std::stoi(v); };
-    if (k == "num_stages") c.num_stages = i();
-    else if (k == "base_channels") c.base_channels = i();
-    else if (k == "blocks") c.blocks = i();
-    else if (k == "num_classes") c.num_classes = i();
-    else if (k == "gbuffer_channels") c.gbuffer_channels = i();
-    else if (k == "encoder_type") c.encoder_type = v;
-    else if (k == "gbuffer_norm") c.gbuffer_norm = v;
-    else if (k == "gbuffer_layers") c.gbuffer_layers = i();
-    else if (k == "gbuffer_dim") c.gbuffer_dim = i();
-    else if (k == "stem_norm") c.stem_norm = v;
-    else if (k == "other_norm") c.other_norm = v;
-    else throw UserError(cat("generator configuration: unknown key '", k, "'"));
+    if (k == "num_stages")
+      c.num_stages = i();
+    else if (k == "base_channels")
+      c.base_channels = i();
+    else if (k == "blocks")
+      c.blocks = i();
+    else if (k == "num_classes")
+      c.num_classes = i();
+    else if (k == "gbuffer_channels")
+      c.gbuffer_channels = i();
+    else if (k == "encoder_type")
+      c.encoder_type = v;
+    else if (k == "gbuffer_norm")
+      c.gbuffer_norm = v;
+    else if (k == "gbuffer_layers")
+      c.gbuffer_layers = i();
+    else if (k == "gbuffer_dim")
+      c.gbuffer_dim = i();
+    else if (k == "stem_norm")
+      c.stem_norm = v;
+    else if (k == "other_norm")
+      c.other_norm = v;
+    else
+      throw UserError(cat("generator configuration: unknown key '", k, "'"));
   }
   return c;
 }
@@ -131,8 +144,7 @@ class BlockNormImpl : public torch::nn::Module {
     norm_ = register_module("norm", Norm("group", channels, /*affine=*/false));
     const int d = c.gbuffer_dim;
     if (kind_ == "rad") {
-      for (int l = 0; l < c.gbuffer_layers; ++l)
-        proc_->push_back(SNRes(std::vector<int>{l == 0 ? g_in : d, d}, 1));
+      for (int l = 0; l < c.gbuffer_layers; ++l) proc_->push_back(SNRes(std::vector<int>{l == 0 ? g_in : d, d}, 1));
     } else {
       proc_->push_back(PadConv(g_in, d, 3, 1, true, true));
       proc_->push_back(torch::nn::Functional([](const at::Tensor& t) { return torch::relu(t); }));
@@ -178,7 +190,8 @@ TORCH_MODULE(BasicBlock);
 // conv (+ norm) (+ activation) as one module.
 class ConvNormActImpl : public torch::nn::Module {
  public:
-  ConvNormActImpl(int in, int out, int k, int stride, bool bias, Pad pad, const std::string& norm, int act /*0 none, 1 relu, 2 lrelu*/)
+  ConvNormActImpl(int in, int out, int k, int stride, bool bias, Pad pad, const std::string& norm,
+                  int act /*0 none, 1 relu, 2 lrelu*/)
       : act_(act) {
     conv_ = register_module("conv", PadConv(in, out, k, stride, bias, false, pad));
     norm_ = register_module("norm", Norm(norm, out));
@@ -226,7 +239,8 @@ class StageImpl : public torch::nn::Module {
   }
   std::vector<at::Tensor> forward(std::vector<at::Tensor> xs, const std::vector<at::Tensor>& gs) {
     for (int b = 0; b < n_; ++b)
-      for (const auto& m : *branches_[b]) xs[b] = m->as<BasicBlockImpl>()->forward(xs[b], gs.empty() ? at::Tensor() : gs[b]);
+      for (const auto& m : *branches_[b])
+        xs[b] = m->as<BasicBlockImpl>()->forward(xs[b], gs.empty() ? at::Tensor() : gs[b]);
     std::vector<at::Tensor> out;
     for (int i = 0; i < n_; ++i) {
       // Summed from branch 0 up, as the reference's HighResolutionModule (the same rounding).
@@ -260,7 +274,8 @@ class GBufferEncoderImpl : public torch::nn::Module {
   explicit GBufferEncoderImpl(const GeneratorConfig& c) : gbuffer_dim_(c.gbuffer_dim) {
     const int d = c.gbuffer_dim, h = d / 2;
     for (int k = 0; k < c.num_classes; ++k) {
-      torch::nn::Sequential s(SNRes(std::vector<int>{c.gbuffer_channels, h, h}, 1), SNRes(std::vector<int>{h, h, d}, 1));
+      torch::nn::Sequential s(SNRes(std::vector<int>{c.gbuffer_channels, h, h}, 1),
+                              SNRes(std::vector<int>{h, h, d}, 1));
       classes_.push_back(register_module(cat("class", k), s));
     }
     for (int b = 0; b < c.num_stages; ++b) {
@@ -283,7 +298,7 @@ class GBufferEncoderImpl : public torch::nn::Module {
         const at::Tensor any = (m != 0).any(0).squeeze(0);  // [H, W]
         const at::Tensor rows = any.any(1).nonzero(), cols = any.any(0).nonzero();
         if (rows.numel() == 0) {  // absent: contributes exactly 0
-          if (is_training())  // keep spectral norm's state as a whole-frame pass would leave it
+          if (is_training())      // keep spectral norm's state as a whole-frame pass would leave it
             for (const auto& m : classes_[k]->modules(/*include_self=*/false))
               if (auto* pc = m->as<PadConvImpl>()) pc->power_iteration();
           continue;
@@ -303,7 +318,7 @@ class GBufferEncoderImpl : public torch::nn::Module {
       f = f.defined() ? f + t : t;
     }
     if (!f.defined()) f = torch::zeros({g.size(0), gbuffer_dim_, H, W}, g.options());
-  std::vector<at::Tensor> out;
+    std::vector<at::Tensor> out;
     for (auto& j : joint_) {
       f = j->forward(f);
       out.push_back(f);
@@ -331,8 +346,9 @@ class GeneratorImpl : public torch::nn::Module {
   explicit GeneratorImpl(const GeneratorConfig& c) : c_(c) {
     const int base = c.base_channels, S = c.num_stages;
     const int stem_in = c.encoder_type == "concat" ? 3 + c.gbuffer_channels + c.num_classes : 3;
-    stem_ = register_module("stem", torch::nn::Sequential(ConvNormAct(stem_in, base, 3, 1, false, Pad::replicate, c.stem_norm, 1),
-                                                          ConvNormAct(base, base, 3, 1, false, Pad::replicate, c.stem_norm, 1)));
+    stem_ = register_module(
+        "stem", torch::nn::Sequential(ConvNormAct(stem_in, base, 3, 1, false, Pad::replicate, c.stem_norm, 1),
+                                      ConvNormAct(base, base, 3, 1, false, Pad::replicate, c.stem_norm, 1)));
     std::vector<int> g_in(S, c.gbuffer_dim);
     if (c.encoder_type == "encoder") encoder_ = register_module("gbuffer_encoder", GBufferEncoder(c));
     if (c.encoder_type == "spade") g_in.assign(S, c.gbuffer_channels + c.num_classes);
@@ -340,8 +356,8 @@ class GeneratorImpl : public torch::nn::Module {
     for (int k = 0; k < c.blocks; ++k) l1->push_back(BasicBlock(c, base, g_in[0]));
     layer1_ = register_module("layer1", l1);
     for (int s = 2; s <= S; ++s) {
-      transitions_.push_back(register_module(
-          cat("transition", s), ConvNormAct(base << (s - 2), base << (s - 1), 3, 2, false, Pad::zeros, c.other_norm, 1)));
+      transitions_.push_back(register_module(cat("transition", s), ConvNormAct(base << (s - 2), base << (s - 1), 3, 2,
+                                                                               false, Pad::zeros, c.other_norm, 1)));
       stages_.push_back(register_module(cat("stage", s), Stage(c, s, g_in)));
     }
     for (int k = S - 1; k >= 1; --k) {  // coarse to fine: branch k merged into branch k - 1
@@ -420,10 +436,16 @@ at::Tensor Generator::forward(const at::Tensor& image, const at::Tensor& gbuffer
   return torch::sigmoid(-torch::log(1 / p - 1) + r);
 }
 
-std::int64_t Generator::parameter_count() const { return count_parameters(*this); }
+std::int64_t Generator::parameter_count() const {
+  return count_parameters(*this);
+}
 
-void Generator::set_sparse_class_encoders(bool on) { impl_->set_sparse(on); }
+void Generator::set_sparse_class_encoders(bool on) {
+  impl_->set_sparse(on);
+}
 
-void Generator::zero_output_layer() { impl_->zero_output(); }
+void Generator::zero_output_layer() {
+  impl_->zero_output();
+}
 
 }  // namespace epe::nn

@@ -1,5 +1,5 @@
 #pragma once
-// The image enhancement network of EPE (DESIGN §5.8): an HRNet with a full-resolution stem,
+// The image enhancement network of EPE (docs/DESIGN.md §5.8): an HRNet with a full-resolution stem,
 // stages of 1..S parallel branches (channels base·2^j, `blocks` basic residual blocks per branch),
 // multi-resolution fusion after every stage, and a decoder that merges the branches from coarse to
 // fine; its 3-channel output is a residual in logit space: out = sigmoid(logit(clamp(x)) + f(x)).
@@ -30,21 +30,21 @@
 namespace epe::nn {
 
 struct GeneratorConfig {
-  int num_stages = 4;           // parallel branches in the last stage (1..6)
-  int base_channels = 16;       // channels of branch 0; branch j has base·2^j
-  int blocks = 4;               // basic blocks per branch and stage
-  int num_classes = 12;         // material classes routing the G-buffer encoder
-  int gbuffer_channels = 32;    // G-buffer channels
+  int num_stages = 4;                    // parallel branches in the last stage (1..6)
+  int base_channels = 16;                // channels of branch 0; branch j has base·2^j
+  int blocks = 4;                        // basic blocks per branch and stage
+  int num_classes = 12;                  // material classes routing the G-buffer encoder
+  int gbuffer_channels = 32;             // G-buffer channels
   std::string encoder_type = "encoder";  // encoder | spade | concat | none
   std::string gbuffer_norm = "rad";      // rad | spade | default
-  int gbuffer_layers = 3;       // residual layers before RAD's scale/shift
-  int gbuffer_dim = 128;        // channels of the G-buffer features
+  int gbuffer_layers = 3;                // residual layers before RAD's scale/shift
+  int gbuffer_dim = 128;                 // channels of the G-buffer features
   std::string stem_norm = "group";       // group | instance | batch | none
   std::string other_norm = "group";      // norms of transitions, fusion, decoder (and blocks without RAD)
 
   static GeneratorConfig preset(const std::string& name);  // paper | tiny
-  void check() const;                                       // UserError on a bad combination
-  std::string describe() const;                             // one line, "key=value ..."
+  void check() const;                                      // UserError on a bad combination
+  std::string describe() const;                            // one line, "key=value ..."
   // INI-style "key = value" lines and back (stored in checkpoints).
   std::string to_ini() const;
   static GeneratorConfig from_ini(const std::string& text);

@@ -10,7 +10,8 @@ namespace F = torch::nn::functional;
 
 PadConvImpl::PadConvImpl(int in, int out, int kernel, int stride, bool bias, bool spectral, Pad pad)
     : kernel_(kernel), stride_(stride), spectral_(spectral), pad_(pad) {
-  conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).bias(bias)));
+  conv =
+      register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).bias(bias)));
   if (spectral_) {
     const std::int64_t w = static_cast<std::int64_t>(in) * kernel * kernel;
     u_ = register_buffer("u", F::normalize(torch::randn({out}), F::NormalizeFuncOptions().dim(0).eps(1e-12)));
@@ -50,7 +51,8 @@ void check_norm_kind(const std::string& kind, const std::string& option) {
             "' is not group, instance, batch or none");
 }
 
-NormImpl::NormImpl(const std::string& kind, int channels, bool affine) : kind_(kind), channels_(channels), affine_(affine) {
+NormImpl::NormImpl(const std::string& kind, int channels, bool affine)
+    : kind_(kind), channels_(channels), affine_(affine) {
   check_norm_kind(kind, "norm");
   if (kind == "group") {
     EPE_CHECK(channels % 8 == 0, "group normalisation needs a multiple of 8 channels, got ", channels);

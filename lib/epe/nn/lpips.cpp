@@ -8,7 +8,9 @@
 
 namespace epe::nn {
 
-std::string default_lpips_weights() { return data_dir() + "/lpips/v0.1/vgg_zip.pt"; }
+std::string default_lpips_weights() {
+  return data_dir() + "/lpips/v0.1/vgg_zip.pt";
+}
 
 at::Tensor lpips_unit_normalize(const at::Tensor& f, LpipsNorm norm) {
   const at::Tensor s = f.pow(2).sum(1, true);
@@ -60,10 +62,13 @@ at::Tensor Lpips::layers(const at::Tensor& x0, const at::Tensor& x1) {
   return torch::stack(per_layer, 1);
 }
 
-at::Tensor Lpips::forward(const at::Tensor& x0, const at::Tensor& x1) { return layers(x0, x1).sum(1); }
+at::Tensor Lpips::forward(const at::Tensor& x0, const at::Tensor& x1) {
+  return layers(x0, x1).sum(1);
+}
 
 std::string Lpips::provenance() const {
-  return "vgg: " + vgg_->provenance() + "; lin: " + lin_provenance_ + (norm_ == LpipsNorm::stable ? "; norm: stable" : "");
+  return "vgg: " + vgg_->provenance() + "; lin: " + lin_provenance_ +
+         (norm_ == LpipsNorm::stable ? "; norm: stable" : "");
 }
 
 }  // namespace epe::nn

@@ -30,9 +30,9 @@ enum class LpipsNorm { v01, stable };
 at::Tensor lpips_unit_normalize(const at::Tensor& f, LpipsNorm norm);
 
 struct LpipsOptions {
-  std::string vgg;          // ImageNet VGG-16 weights (torchvision state dict); empty = random init (warned)
-  std::string lin;          // linear-layer weights; empty = <data>/lpips/v0.1/vgg_zip.pt
-  std::uint64_t seed = 0;   // random init of VGG-16 without weights
+  std::string vgg;         // ImageNet VGG-16 weights (torchvision state dict); empty = random init (warned)
+  std::string lin;         // linear-layer weights; empty = <data>/lpips/v0.1/vgg_zip.pt
+  std::uint64_t seed = 0;  // random init of VGG-16 without weights
   LpipsNorm norm = LpipsNorm::v01;
 };
 

@@ -104,8 +104,8 @@ void load(torch::nn::Module& m, const Pairs& pairs, const TensorMap& raw, const 
   for (const auto& [k, v] : sd)
     if (!used.count(k)) unexpected.push_back(k);
   EPE_CHECK(missing.empty() && mismatched.empty() && unexpected.empty(), "'", file, "': the reference ", what,
-            " state dict does not fit the ", what, " it describes:",
-            missing.empty() ? "" : cat("\n  missing (", missing.size(), "): ", list_some(missing)),
+            " state dict does not fit the ", what,
+            " it describes:", missing.empty() ? "" : cat("\n  missing (", missing.size(), "): ", list_some(missing)),
             mismatched.empty() ? "" : cat("\n  other shape (", mismatched.size(), "): ", list_some(mismatched)),
             unexpected.empty() ? "" : cat("\n  unexpected (", unexpected.size(), "): ", list_some(unexpected)));
   torch::NoGradGuard no_grad;
@@ -139,7 +139,8 @@ std::vector<std::pair<std::string, std::string>> reference_generator_keys(const 
     gn(p, rt + "1", et + ".norm");
     const std::string rs = cat("stages.", s - 2, ".0."), es = cat("net.stage", s);
     for (int b = 0; b < s; ++b)
-      for (int k = 0; k < c.blocks; ++k) basic_block(p, c, cat(rs, "branches.", b, ".", k), cat(es, ".branch", b, ".", k));
+      for (int k = 0; k < c.blocks; ++k)
+        basic_block(p, c, cat(rs, "branches.", b, ".", k), cat(es, ".branch", b, ".", k));
     for (int i = 0; i < s; ++i)
       for (int j = 0; j < s; ++j) {
         const std::string rf = cat(rs, "fuse_layers.", i, ".", j), ef = cat(es, ".fuse", i, "_", j);

@@ -33,7 +33,7 @@ struct List {
 struct Storage {
   c10::ScalarType dtype;
   std::string key;
-  int64_t numel = 0;      // elements of the (root) storage
+  int64_t numel = 0;        // elements of the (root) storage
   int64_t view_offset = 0;  // legacy storage views: first element of the view in the root
 };
 // A tensor as the pickle describes it; its storage's bytes are read afterwards (they follow
@@ -50,8 +50,7 @@ struct Mark {};
 struct None {};
 
 struct Value {
-  std::variant<None, bool, int64_t, double, std::string, Global, Dict, Tuple, List, Storage, TensorRef, Opaque, Mark>
-      v;
+  std::variant<None, bool, int64_t, double, std::string, Global, Dict, Tuple, List, Storage, TensorRef, Opaque, Mark> v;
   template <class T>
   T* get() {
     return std::get_if<T>(&v);
@@ -80,7 +79,7 @@ c10::ScalarType storage_dtype(const std::string& name) {
 class PickleReader {
  public:
   explicit PickleReader(const std::string& data, size_t pos = 0) : d_(data), pos_(pos) {}
-  size_t pos() const { return pos_; }          // the byte after STOP, once run() returned
+  size_t pos() const { return pos_; }  // the byte after STOP, once run() returned
   const std::map<std::string, Storage>& storages() const { return storages_; }
 
   ValuePtr run() {
@@ -456,15 +455,15 @@ std::map<std::string, at::Tensor> read_legacy(const std::string& path, const std
     std::memcpy(&n, file.data() + pos, 8);
     pos += 8;
     EPE_CHECK(n >= 0 && n <= int64_t(file.size() - pos), "storage ", *key, " has a bad element count");
-    EPE_CHECK(n >= root_storage.numel, "storage ", *key, " holds ", n, " elements, the pickle says ", root_storage.numel);
+    EPE_CHECK(n >= root_storage.numel, "storage ", *key, " holds ", n, " elements, the pickle says ",
+              root_storage.numel);
     root_storage.numel = n;
     const size_t nbytes = static_cast<size_t>(n) * c10::elementSize(root_storage.dtype);
     EPE_CHECK(nbytes <= file.size() - pos, "the file ends inside storage ", *key);
     flat[*key] = flat_storage(root_storage, file.data() + pos, nbytes, *key);
     pos += nbytes;
   }
-  for (auto& [key, s] : object.storages())
-    EPE_CHECK(flat.count(key), "storage ", key, " is missing from the file");
+  for (auto& [key, s] : object.storages()) EPE_CHECK(flat.count(key), "storage ", key, " is missing from the file");
   return dict_tensors(path, root, flat);
 }
 
@@ -490,8 +489,8 @@ std::map<std::string, at::Tensor> read_torch_state_dict(const std::string& path)
     } catch (const UserError& e) {
       const std::string what = e.what();
       if (what.rfind("weights file", 0) == 0) throw;
-      throw UserError(cat("weights file '", path, "' is in PyTorch's legacy (pre-1.6) torch.save format but cannot be read: ",
-                          what));
+      throw UserError(cat("weights file '", path,
+                          "' is in PyTorch's legacy (pre-1.6) torch.save format but cannot be read: ", what));
     }
   }
   in.close();

@@ -1,5 +1,5 @@
 #pragma once
-// VGG-16 as torchvision's `vgg16().features` (DESIGN §5.1): 13 conv3x3+ReLU in five blocks
+// VGG-16 as torchvision's `vgg16().features` (docs/DESIGN.md §5.1): 13 conv3x3+ReLU in five blocks
 // (2, 2, 3, 3, 3), max-pool 2x2/2 after each block. Weights come from a state dict written by
 // `torch.save` (zip or legacy format; keys features.{0,2,5,7,10,12,14,17,19,21,24,26,28}.{weight,bias},
 // other keys such as classifier.* ignored) or from an epe HDF5 weights file; without weights

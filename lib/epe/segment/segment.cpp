@@ -3,7 +3,6 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -17,12 +16,13 @@
 #include "epe/core/progress.h"
 #include "epe/core/sha256.h"
 #include "epe/core/thread_pool.h"
+#include "epe/core/timer.h"
 #include "epe/io/file_list.h"
 #include "epe/io/image.h"
 #include "epe/io/labels.h"
 #include "epe/io/shard_record.h"
-#include "epe/segment/shards.h"
 #include "epe/nn/device.h"
+#include "epe/segment/shards.h"
 
 namespace fs = std::filesystem;
 
@@ -208,7 +208,7 @@ void SegmentOptions::check() const {
 
 SegmentResult segment_list(const SegmentOptions& o, Progress* progress) {
   o.check();
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   const FileList list = read_image_list(o.list);
   const ShardRecord shard = shard_record_of_list(o.list, static_cast<std::int64_t>(list.rows.size()), o.shard);
   const auto [row_begin, row_end] = shard.rows();
@@ -237,8 +237,8 @@ SegmentResult segment_list(const SegmentOptions& o, Progress* progress) {
     }
   }
   if ((o.resume || o.shard.active()) && !o.force && fs::exists(ini_path, ec))
-    EPE_CHECK(read_text_file(ini_path) == record, o.shard.active() ? "shard " + o.shard.label() + ": " : "",
-              "cannot ", o.shard.active() ? "add to" : "--resume", " '", o.out,
+    EPE_CHECK(read_text_file(ini_path) == record, o.shard.active() ? "shard " + o.shard.label() + ": " : "", "cannot ",
+              o.shard.active() ? "add to" : "--resume", " '", o.out,
               "': it was made with another model or other options (", ini_path, "); use --force to recompute");
   res.labels_dir = (fs::path(o.out) / "labels").string();
   fs::create_directories(res.labels_dir, ec);
@@ -296,7 +296,7 @@ SegmentResult segment_list(const SegmentOptions& o, Progress* progress) {
     res.list_out = segment_list_path(o.out, o.list);
     write_segment_list(res.list_out, list, label_paths);
   }
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  res.seconds = t0.seconds();
   return res;
 }
 

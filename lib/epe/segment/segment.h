@@ -1,5 +1,5 @@
 #pragma once
-// `epe segment` (DESIGN §5.6): robust label maps from a TorchScript segmentation model with
+// `epe segment` (docs/DESIGN.md §5.6): robust label maps from a TorchScript segmentation model with
 // MSeg's inference protocol. For each scale s: resize the frame (bilinear) so its short side is
 // round(s * base_size); pad it, centred, to at least crop x crop with the mean colour (0 after
 // normalisation); slide a crop x crop window with stride ceil(2/3 crop), the last window of each
@@ -17,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "epe/core/options.h"
 #include "epe/core/shard.h"
+#include "epe/io/label_ids.h"
 
 namespace epe {
 
@@ -30,7 +32,7 @@ struct SegmentProtocol {
   bool flip = false;                                  // average with the horizontally flipped window
   std::vector<double> mean{123.675, 116.28, 103.53};  // MSeg: 255 x ImageNet mean (RGB)
   std::vector<double> std{58.395, 57.12, 57.375};     // MSeg: 255 x ImageNet std
-  int classes = 194;                                  // model output channels (MSeg universal)
+  int classes = kUniversalClasses;                    // model output channels (MSeg universal)
   int batch = 4;                                      // windows per forward pass
   std::string device = "cpu";
   void check() const;
@@ -80,6 +82,13 @@ struct SegmentResult {
 // A shard whose marker is there with the same list, shard and record does nothing.
 SegmentResult segment_list(const SegmentOptions& options, Progress* progress = nullptr);
 
+// Binds the protocol's options (--base-size, --crop, ...; with `prefix`, e.g. "seg-", under
+// prefixed names whose help names the `epe segment` option they mirror). Not --device.
+void add_options(OptionSet& s, SegmentProtocol& p, const std::string& prefix);
+// Binds every option of `epe segment` to `o`; the lines it prints when done.
+void add_options(OptionSet& s, SegmentOptions& o);
+std::string format_summary(const SegmentOptions& o, const SegmentResult& r);
+
 // `epe merge segment`: checks the N shard markers (files, or OUT folders whose shards/*.done are
 // taken) are one list's shards made with one model and protocol into `out`, that every label
 // map exists, and writes OUT/<list name>.csv, equal to an unsharded run's list. UserError naming
@@ -90,13 +99,7 @@ struct SegmentMergeResult {
   std::string list_out;
 };
 SegmentMergeResult merge_segment_shards(const std::vector<std::string>& shards, const std::string& out, bool force);
-
-// `epe demo-segmenter`: a TorchScript model (a 1x1 convolution built in C++) that labels the
-// demo data by colour: logits_c = -|x - mu_c|^2 with mu_c the mean colour of universal class c
-// in rendered demo frames (classes absent from the demo get -1e4). A demo model, not MSeg.
-struct DemoSegmenterResult {
-  int classes_seen = 0;
-};
-DemoSegmenterResult make_demo_segmenter(const std::string& out, const SegmentProtocol& protocol, bool force);
+// The lines `epe merge segment` prints, ending in a newline.
+std::string format_summary(const SegmentMergeResult& r);
 
 }  // namespace epe

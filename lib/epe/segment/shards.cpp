@@ -23,8 +23,8 @@ constexpr const char* kRecordLine = "[record]\n";
 
 std::string SegmentShardMarker::text() const {
   const auto [begin, end] = shard.rows();
-  return cat("# epe segment: shard ", shard.shard.label(), " is complete\n", "list = ", list, "\n", "out = ", out,
-             "\n", "list_sha256 = ", shard.list_sha256, "\n", "list_rows = ", shard.list_rows, "\n",
+  return cat("# epe segment: shard ", shard.shard.label(), " is complete\n", "list = ", list, "\n", "out = ", out, "\n",
+             "list_sha256 = ", shard.list_sha256, "\n", "list_rows = ", shard.list_rows, "\n",
              "shard = ", shard.shard.label(), "\n", "rows = ", begin, " ", end, "\n", kRecordLine, record);
 }
 
@@ -135,6 +135,10 @@ SegmentMergeResult merge_segment_shards(const std::vector<std::string>& shards, 
   res.shards = static_cast<int>(order.size());
   res.frames = static_cast<std::int64_t>(list.rows.size());
   return res;
+}
+
+std::string format_summary(const SegmentMergeResult& r) {
+  return cat("merge: ", r.shards, " shards, ", r.frames, " frames labelled\n  list: ", r.list_out, "\n");
 }
 
 }  // namespace epe

@@ -20,30 +20,36 @@
 #include "epe/io/gbuffers.h"
 #include "epe/io/image.h"
 #include "epe/io/labels.h"
-#include "epe/match/match.h"
+#include "epe/match/match_store.h"
 #include "epe/nn/convert.h"
 
 namespace fs = std::filesystem;
 
 namespace epe {
 
+const Choices<PairSampling>& pair_samplings() {
+  static const Choices<PairSampling> c{{"matched", PairSampling::matched}, {"independent", PairSampling::independent}};
+  return c;
+}
+
 void TrainDataOptions::check() const {
   EPE_CHECK(!synthetic.empty(), "option --synthetic (the synthetic file list) is required");
   EPE_CHECK(!real.empty(), "option --real (the real file list) is required");
-  EPE_CHECK(sampling == "matched" || sampling == "independent", "option --sampling: '", sampling,
-            "' is not matched or independent");
-  EPE_CHECK(sampling == "independent" || !matches.empty(), "--sampling matched needs --matches MATCH.h5");
+  EPE_CHECK(sampling == PairSampling::independent || !matches.empty(), "--sampling matched needs --matches MATCH.h5");
   EPE_CHECK(crop >= 16, "option --crop must be >= 16");
   EPE_CHECK(resize >= 0, "option --resize must be >= 0");
   EPE_CHECK(window == 0 || window >= 16, "option --window must be 0 (off) or >= 16, got ", window);
   EPE_CHECK(window == 0 || resize == 0, "options --window and --resize exclude each other (--window ", window,
             ", --resize ", resize, ")");
-  EPE_CHECK(sampling == "matched" || window <= crop, "option --window ", window, " is larger than --crop ", crop);
+  EPE_CHECK(sampling == PairSampling::matched || window <= crop, "option --window ", window, " is larger than --crop ",
+            crop);
   EPE_CHECK(batch >= 1, "option --batch must be >= 1");
   EPE_CHECK(label_classes >= 1 && label_classes <= 255, "option --label-classes must be in 1..255");
 }
 
-std::string default_material_table() { return data_dir() + "/materials/cityscapes-34_to_material.tsv"; }
+std::string default_material_table() {
+  return data_dir() + "/materials/cityscapes-34_to_material.tsv";
+}
 
 std::string material_table_for(const std::string& option, const FileList& synthetic) {
   if (!option.empty()) return option;
@@ -69,16 +75,16 @@ MaterialTable MaterialTable::read(const std::string& path) {
               at_line(path, n, "expected 'gt_id<TAB>gt_name<TAB>material_id<TAB>material_name'"));
     t.of_id[i] = m;
     if (static_cast<int>(t.names.size()) <= m) t.names.resize(m + 1);
-    EPE_CHECK(t.names[m].empty() || t.names[m] == mat_name, at_line(path, n, cat("material ", m, " is named both '",
-                                                                                  t.names[m], "' and '", mat_name, "'")));
+    EPE_CHECK(t.names[m].empty() || t.names[m] == mat_name,
+              at_line(path, n, cat("material ", m, " is named both '", t.names[m], "' and '", mat_name, "'")));
     t.names[m] = mat_name;
   }
   EPE_CHECK(!t.names.empty(), "material table '", path, "' is empty");
   // A dataset may lack one of the 12 standard materials (VIPER and CARLA have no ego vehicle):
   // it keeps its standard name and index, so every table drives the same generator.
-  static const char* kStandard[] = {"sky",          "road",          "vehicle",      "terrain",
-                                    "vegetation",   "person",        "infrastructure", "traffic light",
-                                    "traffic sign", "ego vehicle",   "building",     "unlabeled"};
+  static const char* kStandard[] = {"sky",          "road",        "vehicle",        "terrain",
+                                    "vegetation",   "person",      "infrastructure", "traffic light",
+                                    "traffic sign", "ego vehicle", "building",       "unlabeled"};
   for (std::size_t m = 0; m < t.names.size(); ++m) {
     if (t.names[m].empty() && m < 12) t.names[m] = kStandard[m];
     EPE_CHECK(!t.names[m].empty(), "material table '", path, "': material ", m, " is never named");
@@ -139,7 +145,8 @@ torch::Tensor label_tensor(const cv::Mat& m) {  // CV_8UC1 -> [h, w] int64
 
 }  // namespace
 
-TrainData::TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_classes) : impl_(std::make_unique<Impl>()) {
+TrainData::TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_classes)
+    : impl_(std::make_unique<Impl>()) {
   o.check();
   Impl& d = *impl_;
   d.o = o;
@@ -188,7 +195,7 @@ TrainData::TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_cl
     }
   });
   if (!err.empty()) throw UserError(err);
-  if (o.sampling == "matched") {
+  if (o.sampling == PairSampling::matched) {
     const MatchStore ms = MatchStore::open(o.matches);
     const CropStore src(ms.src_path()), dst(ms.dst_path());
     ms.check_crop_stores(src, &dst);
@@ -219,15 +226,17 @@ TrainData::TrainData(const TrainDataOptions& o, int gbuffer_channels, int num_cl
 
 TrainData::~TrainData() = default;
 
-std::int64_t TrainData::pairs() const { return static_cast<std::int64_t>(impl_->pair_src.size()); }
+std::int64_t TrainData::pairs() const {
+  return static_cast<std::int64_t>(impl_->pair_src.size());
+}
 
 std::string TrainData::summary() const {
   const Impl& d = *impl_;
-  std::string s = cat("synthetic ", d.syn.rows.size(), " frames (G-buffers: ", d.gbuffer_channels, " channels: ",
-                      join(d.gbuffer_names, ", "), "), real ", d.real.rows.size(), " frames; ");
-  if (d.o.sampling == "matched")
-    s += cat("matched sampling from ", pairs(), " pairs (", d.weighted ? "with sampling weights" : "uniform: no weights",
-             ")");
+  std::string s = cat("synthetic ", d.syn.rows.size(), " frames (G-buffers: ", d.gbuffer_channels,
+                      " channels: ", join(d.gbuffer_names, ", "), "), real ", d.real.rows.size(), " frames; ");
+  if (d.o.sampling == PairSampling::matched)
+    s += cat("matched sampling from ", pairs(), " pairs (",
+             d.weighted ? "with sampling weights" : "uniform: no weights", ")");
   else
     s += cat("independent sampling of ", d.o.crop, "x", d.o.crop, " crops");
   if (d.o.resize > 0) s += cat(", crops resized to ", d.o.resize, "x", d.o.resize);
@@ -236,7 +245,9 @@ std::string TrainData::summary() const {
   return s;
 }
 
-std::size_t TrainData::synthetic_frames() const { return impl_->syn.rows.size(); }
+std::size_t TrainData::synthetic_frames() const {
+  return impl_->syn.rows.size();
+}
 
 TrainBatch TrainData::frame(std::size_t i) const {
   const Impl& d = *impl_;
@@ -246,7 +257,8 @@ TrainBatch TrainData::frame(std::size_t i) const {
     const cv::Mat img = read_image(row.image());
     const GBuffers gbuf = read_gbuffers(row.gbuffers());
     EPE_CHECK(gbuf.channels == d.gbuffer_channels && gbuf.height == img.rows && gbuf.width == img.cols, "G-buffers '",
-              row.gbuffers(), "' do not match the frame (", gbuf.channels, " channels of ", gbuf.height, "x", gbuf.width, ")");
+              row.gbuffers(), "' do not match the frame (", gbuf.channels, " channels of ", gbuf.height, "x",
+              gbuf.width, ")");
     t.syn_image = nn::image_to_tensor(img).unsqueeze(0);
     t.gbuffers = nn::hwc_to_tensor(gbuf.data.data(), gbuf.height, gbuf.width, gbuf.channels).unsqueeze(0);
     t.classes = d.materials.one_hot(read_label_map(row.gt_labels(), 255, true, d.syn.format.gt)).unsqueeze(0);
@@ -269,11 +281,12 @@ TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks, int rank) c
   std::vector<Pick> picks;
   for (int b = 0; b < d.o.batch; ++b) {
     Pick p;
-    if (d.o.sampling == "matched") {
+    if (d.o.sampling == PairSampling::matched) {
       std::size_t k;
       if (d.weighted) {
         const double u = rng.uniform() * d.cum.back();
-        k = std::min(d.cum.size() - 1, static_cast<std::size_t>(std::upper_bound(d.cum.begin(), d.cum.end(), u) - d.cum.begin()));
+        k = std::min(d.cum.size() - 1,
+                     static_cast<std::size_t>(std::upper_bound(d.cum.begin(), d.cum.end(), u) - d.cum.begin()));
       } else {
         k = static_cast<std::size_t>(rng.uniform_int(static_cast<std::uint64_t>(d.pair_src.size())));
       }
@@ -285,7 +298,8 @@ TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks, int rank) c
       p.syn_row = static_cast<std::int32_t>(rng.uniform_int(static_cast<std::uint64_t>(d.syn.rows.size())));
       p.real_row = static_cast<std::int32_t>(rng.uniform_int(static_cast<std::uint64_t>(d.real.rows.size())));
       for (int side = 0; side < 2; ++side) {
-        const ListRow& row = (side == 0 ? d.syn : d.real).rows[static_cast<std::size_t>(side == 0 ? p.syn_row : p.real_row)];
+        const ListRow& row =
+            (side == 0 ? d.syn : d.real).rows[static_cast<std::size_t>(side == 0 ? p.syn_row : p.real_row)];
         const auto hw = read_image_size(row.image());
         EPE_CHECK(hw[0] >= d.o.crop && hw[1] >= d.o.crop,
                   at_line(side == 0 ? d.syn.path : d.real.path, row.line,
@@ -320,15 +334,18 @@ TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks, int rank) c
     try {
       const cv::Mat img = read_image(row.image());
       EPE_CHECK(rect.x >= 0 && rect.y >= 0 && rect.br().x <= img.cols && rect.br().y <= img.rows, "crop (rows ", box.r0,
-                "..", box.r1, ", cols ", box.c0, "..", box.c1, ") lies outside the ", img.rows, "x", img.cols, " frame");
+                "..", box.r1, ", cols ", box.c0, "..", box.c1, ") lies outside the ", img.rows, "x", img.cols,
+                " frame");
       torch::Tensor image = nn::image_to_tensor(img(rect));
-      torch::Tensor labels = label_tensor(read_robust_labels(row.robust_labels(), list.format.robust, d.o.label_classes)(rect));
+      torch::Tensor labels =
+          label_tensor(read_robust_labels(row.robust_labels(), list.format.robust, d.o.label_classes)(rect));
       torch::Tensor g, classes;
       if (syn) {
         const GBuffers gbuf = read_gbuffers(row.gbuffers());
         EPE_CHECK(gbuf.channels == d.gbuffer_channels, "G-buffers '", row.gbuffers(), "' have ", gbuf.channels,
                   " channels, expected ", d.gbuffer_channels);
-        g = torch::from_blob(const_cast<float*>(gbuf.data.data()), {gbuf.height, gbuf.width, gbuf.channels}, torch::kFloat32)
+        g = torch::from_blob(const_cast<float*>(gbuf.data.data()), {gbuf.height, gbuf.width, gbuf.channels},
+                             torch::kFloat32)
                 .slice(0, box.r0, box.r1)
                 .slice(1, box.c0, box.c1)
                 .permute({2, 0, 1})
@@ -352,7 +369,8 @@ TrainBatch TrainData::get(std::int64_t step, std::int64_t rollbacks, int rank) c
         labels = nearest(labels);
         if (syn) {
           g = area(g);
-          classes = F::interpolate(classes.unsqueeze(0), F::InterpolateFuncOptions().size(size).mode(torch::kNearest)).squeeze(0);
+          classes = F::interpolate(classes.unsqueeze(0), F::InterpolateFuncOptions().size(size).mode(torch::kNearest))
+                        .squeeze(0);
         }
       }
       if (syn) {

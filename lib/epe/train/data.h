@@ -1,5 +1,5 @@
 #pragma once
-// Training data of the enhancer (DESIGN §5.8): pairs of a synthetic crop (image, G-buffers,
+// Training data of the enhancer (docs/DESIGN.md §5.8): pairs of a synthetic crop (image, G-buffers,
 // material class maps from its GT labels, robust labels) and a real crop (image, robust labels),
 // drawn
 //   matched      from a match store's pairs, with its sampling weights (uniformly before
@@ -10,32 +10,38 @@
 
 #include <ATen/core/Tensor.h>
 
-#include <opencv2/core/mat.hpp>
-
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <opencv2/core/mat.hpp>
 #include <string>
 #include <vector>
 
+#include "epe/core/options.h"
 #include "epe/io/file_list.h"
+#include "epe/io/label_ids.h"
 
 namespace epe {
 
+// How training pairs are drawn (see above).
+enum class PairSampling { matched, independent };
+const Choices<PairSampling>& pair_samplings();  // "matched", "independent"
+
 struct TrainDataOptions {
-  std::string synthetic;           // synthetic list: image, robust labels, G-buffers, GT labels
-  std::string real;                // real list: image, robust labels
-  std::string matches;             // match store of synthetic against real crops (matched sampling)
-  std::string sampling = "matched";  // matched | independent
-  int crop = 196;                  // crop side of independent sampling
-  int resize = 0;                  // > 0: both crops resized to resize x resize (cheaper CPU runs)
+  std::string synthetic;                          // synthetic list: image, robust labels, G-buffers, GT labels
+  std::string real;                               // real list: image, robust labels
+  std::string matches;                            // match store of synthetic against real crops (matched sampling)
+  PairSampling sampling = PairSampling::matched;  // matched | independent
+  int crop = 196;                                 // crop side of independent sampling
+  int resize = 0;                                 // > 0: both crops resized to resize x resize (cheaper CPU runs)
   // > 0: a window x window part of both crops at their native scale, at one random position
   // relative to each crop (the same fraction of the free rows and columns on both sides, so a
   // matched pair keeps its alignment); the cheaper alternative to --resize that keeps textures at
   // the scale `epe enhance` sees them. 0 = the whole crop (the reference).
   int window = 0;
-  std::string materials;           // GT id -> material table; default <data>/materials/cityscapes-34_to_material.tsv
-  int label_classes = 194;         // robust label ids 0..label_classes-1 (the discriminator's embedding), 255 unlabeled
+  std::string materials;  // GT id -> material table; default <data>/materials/cityscapes-34_to_material.tsv
+  int label_classes =
+      kUniversalClasses;  // robust label ids 0..label_classes-1 (the discriminator's embedding), 255 unlabeled
   int batch = 1;
   int threads = 0;
   std::uint64_t seed = 0;

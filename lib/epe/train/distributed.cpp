@@ -5,13 +5,13 @@
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO 1
 #endif
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "epe/core/error.h"
 
@@ -109,8 +109,8 @@ struct Distributed::Impl {
     } catch (const std::exception& e) {
       std::string m = e.what();
       m = m.substr(0, m.find('\n'));
-      throw UserError(cat("distributed training: rank ", r.rank, " of ", r.world, ": ", what,
-                          " failed (", m, "); another rank stopped or did not answer within the timeout. Checkpoints "
+      throw UserError(cat("distributed training: rank ", r.rank, " of ", r.world, ": ", what, " failed (", m,
+                          "); another rank stopped or did not answer within the timeout. Checkpoints "
                           "written so far are intact: resume with --resume"));
     }
   }
@@ -139,8 +139,8 @@ std::unique_ptr<Distributed> Distributed::connect(const Rendezvous& r, double ti
   } catch (const std::exception& e) {
     std::string w = e.what();
     throw UserError(cat("distributed training: rank ", r.rank, " of ", r.world, " could not join the rendezvous at ",
-                        r.master_addr, ":", r.master_port, " (from ", r.source, ") within ", timeout_s, " s: ",
-                        w.substr(0, w.find('\n'))));
+                        r.master_addr, ":", r.master_port, " (from ", r.source, ") within ", timeout_s,
+                        " s: ", w.substr(0, w.find('\n'))));
   }
   return d;
 }

@@ -30,13 +30,14 @@ ExportResult export_model(const ExportOptions& o) {
   torch::serialize::InputArchive ag;
   a.read("generator", ag);
   g.load(ag);
-  g.eval();                            // spectral norm: stored vectors, no power iteration
-  g.set_sparse_class_encoders(false);  // no data-dependent shapes in the traced graph
+  g.eval();                                                   // spectral norm: stored vectors, no power iteration
+  g.set_sparse_class_encoders(false);                         // no data-dependent shapes in the traced graph
   for (auto& p : g.parameters()) p.set_requires_grad(false);  // traced as constants
   r.gbuffer_channels = g.config().gbuffer_channels;
   r.num_classes = g.config().num_classes;
   torch::NoGradGuard no_grad;
-  torch::jit::Stack inputs{torch::rand({1, 3, r.height, r.width}), torch::randn({1, r.gbuffer_channels, r.height, r.width}),
+  torch::jit::Stack inputs{torch::rand({1, 3, r.height, r.width}),
+                           torch::randn({1, r.gbuffer_channels, r.height, r.width}),
                            torch::ones({1, r.num_classes, r.height, r.width}) / r.num_classes};
   auto traced = torch::jit::tracer::trace(
       inputs,
@@ -47,8 +48,7 @@ ExportResult export_model(const ExportOptions& o) {
   std::shared_ptr<torch::jit::Graph> graph = traced.first->graph;
   torch::jit::Module m("EpeGenerator");
   graph->insertInput(0, "self")->setType(m._ivalue()->type());
-  auto* fn = m._ivalue()->compilation_unit()->create_function(
-      c10::QualifiedName(*m.type()->name(), "forward"), graph);
+  auto* fn = m._ivalue()->compilation_unit()->create_function(c10::QualifiedName(*m.type()->name(), "forward"), graph);
   m.type()->addMethod(fn);
   AtomicFile f(o.out);
   m.save(f.temp_path());

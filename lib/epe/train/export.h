@@ -6,11 +6,13 @@
 
 #include <string>
 
+#include "epe/core/options.h"
+
 namespace epe {
 
 struct ExportOptions {
-  std::string checkpoint;  // checkpoint file or run folder
-  std::string out;         // .pt file
+  std::string checkpoint;        // checkpoint file or run folder
+  std::string out;               // .pt file
   std::string size = "526x957";  // HxW the module is traced at
   bool force = false;
 };
@@ -21,5 +23,8 @@ struct ExportResult {
 };
 
 ExportResult export_model(const ExportOptions& o);
+// Binds every option of `epe export-model` to `o`; the line it prints when done.
+void add_options(OptionSet& s, ExportOptions& o);
+std::string format_summary(const ExportOptions& o, const ExportResult& r);
 
 }  // namespace epe

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <array>
-#include <chrono>
 #include <filesystem>
 #include <tuple>
 
@@ -13,26 +12,31 @@
 #include "epe/core/options.h"
 #include "epe/core/progress.h"
 #include "epe/core/rng.h"
+#include "epe/core/timer.h"
 #include "epe/io/file_list.h"
 #include "epe/io/folder_shards.h"
 #include "epe/io/gbuffers.h"
 #include "epe/io/image.h"
+#include "epe/nn/convert.h"
 #include "epe/nn/device.h"
 #include "epe/nn/vgg16.h"
-#include "epe/nn/convert.h"
 
 namespace fs = std::filesystem;
 
 namespace epe {
 
+const Choices<FakeGBufferProtocol>& fake_gbuffer_protocols() {
+  static const Choices<FakeGBufferProtocol> c{{"reference", FakeGBufferProtocol::reference},
+                                              {"epe", FakeGBufferProtocol::epe}};
+  return c;
+}
+
 FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* progress) {
   EPE_CHECK(o.channels >= 1 && 128 % o.channels == 0, "option --channels must divide 128 (relu2_2 has 128 channels)");
-  EPE_CHECK(o.protocol == "reference" || o.protocol == "epe", "option --protocol: '", o.protocol,
-            "' is not reference or epe");
   EPE_CHECK(o.stats_frames >= 1, "option --stats-frames must be >= 1");
-  const bool ref = o.protocol == "reference";
+  const bool ref = o.protocol == FakeGBufferProtocol::reference;
   if (!o.shard.active()) check_output_path(o.out, o.force);  // a shard folder may be finished already
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   const FileList list = read_file_list(o.list, DatasetKind::synthetic);
   nn::Vgg16Options vo;
   vo.weights = o.vgg;
@@ -76,18 +80,20 @@ FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* prog
     norm.std = sd;
   }
   r.provenance = cat("VGG-16 relu2_2 of ", vgg.provenance(), ", mean of ", 128 / o.channels, " channels, ",
-                     ref ? cat("reference protocol (no padding, dataset mean ", format_number(norm.mean[0], "%.4f"), " ",
-                               format_number(norm.mean[1], "%.4f"), " ", format_number(norm.mean[2], "%.4f"), " std ",
-                               format_number(norm.std[0], "%.4f"), " ", format_number(norm.std[1], "%.4f"), " ",
-                               format_number(norm.std[2], "%.4f"), ", bicubic)")
+                     ref ? cat("reference protocol (no padding, dataset mean ", format_number(norm.mean[0], "%.4f"),
+                               " ", format_number(norm.mean[1], "%.4f"), " ", format_number(norm.mean[2], "%.4f"),
+                               " std ", format_number(norm.std[0], "%.4f"), " ", format_number(norm.std[1], "%.4f"),
+                               " ", format_number(norm.std[2], "%.4f"), ", bicubic)")
                          : std::string("epe protocol (zero padding, ImageNet statistics, bilinear)"));
   const std::string name = o.name.empty() ? fs::path(o.list).stem().string() + "-fake-gbuffers" : o.name;
   std::tie(r.row_begin, r.row_end) = o.shard.rows(static_cast<std::int64_t>(list.rows.size()));
   FolderShard shard;
   if (o.shard.active()) {
-    const std::string record = cat("channels = ", o.channels, "\nprotocol = ", o.protocol, "\nstats-frames = ",
-                                   o.stats_frames, "\nseed = ", o.seed, "\nprovenance = ", r.provenance, "\n");
-    shard = folder_shard_of("fake-gbuffers", o.list, static_cast<std::int64_t>(list.rows.size()), o.shard, name, record);
+    const std::string record =
+        cat("channels = ", o.channels, "\nprotocol = ", choice_name(fake_gbuffer_protocols(), o.protocol),
+            "\nstats-frames = ", o.stats_frames, "\nseed = ", o.seed, "\nprovenance = ", r.provenance, "\n");
+    shard =
+        folder_shard_of("fake-gbuffers", o.list, static_cast<std::int64_t>(list.rows.size()), o.shard, name, record);
     if (folder_shard_complete(o.out, shard, o.force)) {
       r.already_complete = true;
       r.list = (fs::path(o.out) / (name + ".csv")).string();
@@ -105,8 +111,10 @@ FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* prog
     const ListRow& row = list.rows[i];
     const cv::Mat img = read_row(i);
     // relu2_2 without padding: 2 + 2 + 2x pooling + 2 + 2 pixels lost per side pair.
-    EPE_CHECK(!ref || (img.rows >= 14 && img.cols >= 14), at_line(list.path, row.line, cat("the frame is ", img.cols, "x",
-              img.rows, "; VGG-16 without padding needs at least 14x14 (or --protocol epe)")));
+    EPE_CHECK(!ref || (img.rows >= 14 && img.cols >= 14),
+              at_line(list.path, row.line,
+                      cat("the frame is ", img.cols, "x", img.rows,
+                          "; VGG-16 without padding needs at least 14x14 (or --protocol epe)")));
     const at::Tensor x = nn::image_to_tensor(img).unsqueeze(0);
     at::Tensor f = vgg.forward(nn::normalize(x, norm).to(dev), tap);
     f = f.reshape({1, o.channels, 128 / o.channels, f.size(2), f.size(3)}).mean(2);
@@ -138,7 +146,7 @@ FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* prog
   dir.commit();
   r.frames = static_cast<std::int64_t>(rows.size());
   r.list = (fs::path(o.out) / (name + ".csv")).string();
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = t0.seconds();
   return r;
 }
 

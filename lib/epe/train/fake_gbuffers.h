@@ -13,21 +13,27 @@
 #include <cstdint>
 #include <string>
 
+#include "epe/core/options.h"
 #include "epe/core/shard.h"
 
 namespace epe {
 
 class Progress;
 
+// reference: no padding, the dataset's own statistics, bicubic (the reference's script);
+// epe: zero padding, ImageNet statistics, bilinear.
+enum class FakeGBufferProtocol { reference, epe };
+const Choices<FakeGBufferProtocol>& fake_gbuffer_protocols();  // "reference", "epe"
+
 struct FakeGBufferOptions {
-  std::string list;   // synthetic list (the G-buffer column may be empty)
-  std::string out;    // folder: gbuffers/NNNNNN.h5 and <name>.csv
-  std::string name;   // default: <list stem>-fake-gbuffers
-  std::string vgg;    // VGG-16 weights; empty = random init (warned)
-  int channels = 32;  // a divisor of 128
-  std::string protocol = "reference";  // reference | epe
-  int stats_frames = 1000;             // reference: frames the dataset statistics are taken over
-  std::uint64_t seed = 0;              // reference: which frames (when the list has more)
+  std::string list;                                               // synthetic list (the G-buffer column may be empty)
+  std::string out;                                                // folder: gbuffers/NNNNNN.h5 and <name>.csv
+  std::string name;                                               // default: <list stem>-fake-gbuffers
+  std::string vgg;                                                // VGG-16 weights; empty = random init (warned)
+  int channels = 32;                                              // a divisor of 128
+  FakeGBufferProtocol protocol = FakeGBufferProtocol::reference;  // reference | epe
+  int stats_frames = 1000;  // reference: frames the dataset statistics are taken over
+  std::uint64_t seed = 0;   // reference: which frames (when the list has more)
   std::string device = "cpu";
   Shard shard;  // --shard: only these list rows, into a shard folder (io/folder_shards.h); the
                 // reference statistics still come from the whole list
@@ -43,5 +49,8 @@ struct FakeGBufferResult {
 };
 
 FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* progress = nullptr);
+// Binds every option of `epe fake-gbuffers` to `o`; the lines it prints when done.
+void add_options(OptionSet& s, FakeGBufferOptions& o);
+std::string format_summary(const FakeGBufferOptions& o, const FakeGBufferResult& r);
 
 }  // namespace epe

@@ -9,13 +9,12 @@
 
 #include <ATen/core/Tensor.h>
 
-#include <string>
+#include "epe/train/gan_loss_kind.h"
 
 namespace epe {
 
-// The kind must be one TrainOptions::check() accepts.
-at::Tensor gen_loss(const std::string& kind, const at::Tensor& d);
-at::Tensor real_loss(const std::string& kind, const at::Tensor& d);
-at::Tensor fake_loss(const std::string& kind, const at::Tensor& d);
+at::Tensor gen_loss(GanLoss kind, const at::Tensor& d);
+at::Tensor real_loss(GanLoss kind, const at::Tensor& d);
+at::Tensor fake_loss(GanLoss kind, const at::Tensor& d);
 
 }  // namespace epe

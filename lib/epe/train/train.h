@@ -1,5 +1,5 @@
 #pragma once
-// `epe train` (DESIGN §5.8): adversarial training of the enhancer on matched crops.
+// `epe train` (docs/DESIGN.md §5.8): adversarial training of the enhancer on matched crops.
 //
 // Steps alternate: even iterations train the discriminator, odd ones the generator (the
 // reference's schedule). Generator loss: sum over discriminators of the GAN loss on the enhanced
@@ -21,39 +21,44 @@
 #include <string>
 #include <vector>
 
+#include "epe/core/options.h"
 #include "epe/core/shard.h"
 #include "epe/nn/discriminator.h"
 #include "epe/nn/generator.h"
 #include "epe/train/data.h"
+#include "epe/train/gan_loss_kind.h"
 
 namespace epe {
 
+enum class GeneratorInit { reference, identity };
+const Choices<GeneratorInit>& generator_inits();  // "reference", "identity"
+
 struct TrainOptions {
-  std::string out;                        // run folder
-  nn::GeneratorConfig generator;          // from a preset plus overrides
+  std::string out;                // run folder
+  nn::GeneratorConfig generator;  // from a preset plus overrides
   nn::DiscriminatorConfig discriminator;
   TrainDataOptions data;
-  std::string vgg;                        // ImageNet VGG-16 weights for the discriminator and LPIPS
-  std::string lpips_lin;                  // LPIPS linear weights (default: shipped v0.1)
+  std::string vgg;        // ImageNet VGG-16 weights for the discriminator and LPIPS
+  std::string lpips_lin;  // LPIPS linear weights (default: shipped v0.1)
   // reference: PyTorch's default initialisation everywhere (the reference); identity: the
   // generator's output layer starts at zero, so the first enhanced frames equal the input.
-  std::string generator_init = "reference";
-  std::string gan_loss = "ls";            // ls | ns | hinge (the reference's forms) | ns-standard | hinge-standard
+  GeneratorInit generator_init = GeneratorInit::reference;
+  GanLoss gan_loss = GanLoss::ls;  // ls | ns | hinge (the reference's forms) | ns-standard | hinge-standard
   double lpips_weight = 5.0, r1_weight = 0.03;
   double lr_g = 1e-4, lr_d = 1e-4, beta1 = 0.9, beta2 = 0.999, weight_decay = 1e-4;
-  double clip = 1000.0;                   // gradient clip: largest absolute entry (<= 0: off)
+  double clip = 1000.0;                                  // gradient clip: largest absolute entry (<= 0: off)
   std::int64_t lr_step_g = 100000, lr_step_d = 1000000;  // optimiser steps per decay
-  double lr_gamma = 1.0;  // 1 = constant, as the reference trains (its yaml's decay key is never read)
-  double controller_target = 0.6;         // < 0: every discriminator runs every step
-  std::int64_t steps = 1000;              // total iterations (generator + discriminator)
+  double lr_gamma = 1.0;           // 1 = constant, as the reference trains (its yaml's decay key is never read)
+  double controller_target = 0.6;  // < 0: every discriminator runs every step
+  std::int64_t steps = 1000;       // total iterations (generator + discriminator)
   std::int64_t log_every = 10, sample_every = 100, checkpoint_every = 500, validate_every = 0;
-  int sample_frames = 2;                  // whole frames in each sample picture (spread over the list)
-  int sample_width = 480;                 // their width in the picture (frames are shrunk to it)
-  std::string validate;                   // synthetic list enhanced at validation
+  int sample_frames = 2;   // whole frames in each sample picture (spread over the list)
+  int sample_width = 480;  // their width in the picture (frames are shrunk to it)
+  std::string validate;    // synthetic list enhanced at validation
   int max_bad_steps = 5;
-  int max_rollbacks = 10;                 // then give up with an error (the run diverges)
+  int max_rollbacks = 10;  // then give up with an error (the run diverges)
   std::string device = "cpu";
-  std::string precision = "float32";      // bfloat16 | float16 autocast (CUDA only)
+  std::string precision = "float32";  // bfloat16 | float16 autocast (CUDA only)
   std::uint64_t seed = 0;
   // --distributed: one rank of a data-parallel run (train/distributed.h); every rank draws its
   // own batch of data.batch crops per step (from seed, step and rank), the gradients are
@@ -79,11 +84,11 @@ struct TrainResult {
   std::string data_summary;
   std::int64_t first_step = 0, last_step = 0;  // steps run in this call: [first, last)
   std::int64_t bad_steps = 0, rollbacks = 0;
-  std::vector<StepRecord> records;              // every step run in this call
+  std::vector<StepRecord> records;  // every step run in this call
   std::string last_checkpoint;
   double seconds = 0;
-  int rank = 0, world = 1;  // --distributed: this process's rank and the number of ranks
-  std::string distributed;  // the process group, described ("" when not distributed)
+  int rank = 0, world = 1;        // --distributed: this process's rank and the number of ranks
+  std::string distributed;        // the process group, described ("" when not distributed)
   std::string parameters_sha256;  // of both networks' parameters at the end (equal on every rank)
 };
 
@@ -91,6 +96,22 @@ struct TrainResult {
 // generator.gbuffer_channels = 0 / num_classes = 0 are taken from the data (the first synthetic
 // row's G-buffers, the material table).
 TrainResult train(const TrainOptions& options, void (*log)(const std::string&) = nullptr);
+
+// The networks as `epe train`'s options name them: a preset and overrides of its fields
+// (0 or empty = the preset's value). apply() sets TrainOptions::generator and discriminator.
+struct NetworkOverrides {
+  std::string preset = "tiny";  // paper | tiny
+  int gen_stages = 0, gen_base = 0, gen_blocks = 0, gen_gb_layers = 0, gen_gb_dim = 0;
+  std::string gen_encoder, gen_norm, gen_stem_norm, gen_other_norm, disc_type, disc_norm;
+  int gbuffer_channels = 0, num_classes = 0;  // 0 = from the data / the material table (train())
+  int disc_layers = 0, disc_max_dim = 0, label_classes = 0;
+  void apply(TrainOptions& o) const;
+};
+
+// Binds every option of `epe train` to `o` and `n`; the lines it prints when done.
+void add_options(OptionSet& s, NetworkOverrides& n);
+void add_options(OptionSet& s, TrainOptions& o, NetworkOverrides& n);
+std::string format_summary(const TrainOptions& o, const TrainResult& r);
 
 // ---- enhancement with a trained generator ----------------------------------------------------
 
@@ -103,7 +124,7 @@ struct EnhanceOptions {
   int tile = 0;            // > 0: frames processed in tiles of this side (with overlap)
   int overlap = 32;
   std::string device = "cpu";
-  Shard shard;             // --shard: only these list rows, into a shard folder (io/folder_shards.h)
+  Shard shard;  // --shard: only these list rows, into a shard folder (io/folder_shards.h)
   bool force = false;
 };
 
@@ -116,6 +137,8 @@ struct EnhanceResult {
 };
 
 EnhanceResult enhance(const EnhanceOptions& o);
+void add_options(OptionSet& s, EnhanceOptions& o);
+std::string format_summary(const EnhanceOptions& o, const EnhanceResult& r);
 
 // ---- checkpoints of the reference implementation ---------------------------------------------
 
@@ -130,7 +153,7 @@ struct ImportCheckpointOptions {
   std::string reference;  // <base>_gen-network.pth.tar, or <base> itself
   std::string out;        // run folder to create (never over an existing one without force)
   std::string vgg;        // VGG-16 weights for the discriminator (recorded; seeded random without)
-  std::string gan_loss = "ls";
+  GanLoss gan_loss = GanLoss::ls;
   bool force = false;
 };
 
@@ -143,6 +166,8 @@ struct ImportCheckpointResult {
 };
 
 ImportCheckpointResult import_reference_checkpoint(const ImportCheckpointOptions& o);
+void add_options(OptionSet& s, ImportCheckpointOptions& o);
+std::string format_summary(const ImportCheckpointOptions& o, const ImportCheckpointResult& r);
 
 // The checkpoint file of a path: the file itself, or <run>/checkpoints/<latest>.
 std::string resolve_checkpoint(const std::string& path);

@@ -16,7 +16,7 @@ struct MetricsBenchOptions {
   int subsets = 100;
   std::int64_t subset_size = 1000;
   std::int64_t pairing = 100000;  // 0 = skip
-  bool fid = true;
+  bool skip_fid = false;
   std::uint64_t seed = 0;
 };
 

@@ -1,15 +1,14 @@
-#include "epe/layout/bench.h"
-
-#include <chrono>
+#include "epe/bench/layout_bench.h"
 
 #include "epe/core/error.h"
 #include "epe/core/scratch_dir.h"
-#include "epe/core/runtime.h"
+#include "epe/core/timer.h"
 #include "epe/demo/demo_data.h"
 #include "epe/io/classes.h"
 #include "epe/io/file_list.h"
 #include "epe/io/image.h"
 #include "epe/layout/layout.h"
+#include "epe/runtime/runtime.h"
 
 namespace epe {
 
@@ -30,7 +29,8 @@ std::vector<LayoutBenchRow> bench_layout(const LayoutBenchOptions& o) {
     DemoFrame f = render_demo_frame(i % 2 == 1, i, o.height, o.width, o.seed);
     cv::Mat uni(f.gt_labels.size(), CV_8UC1);
     for (int r = 0; r < uni.rows; ++r)
-      for (int c = 0; c < uni.cols; ++c) uni.at<std::uint8_t>(r, c) = static_cast<std::uint8_t>(to_uni[f.gt_labels.at<std::uint8_t>(r, c)]);
+      for (int c = 0; c < uni.cols; ++c)
+        uni.at<std::uint8_t>(r, c) = static_cast<std::uint8_t>(to_uni[f.gt_labels.at<std::uint8_t>(r, c)]);
     const std::string img = work / cat("frame", i, ".png"), lab = work / cat("labels", i, ".png");
     write_png(img, f.image);
     write_png(lab, uni);
@@ -43,11 +43,11 @@ std::vector<LayoutBenchRow> bench_layout(const LayoutBenchOptions& o) {
     const std::string list_path = work / cat("list", n, ".csv");
     write_file_list(list_path, list_rows);
     const FileList list = read_image_list(list_path);
-    const auto t0 = std::chrono::steady_clock::now();
-    LayoutStats s = accumulate_layout(list, LabelKind::robust, gh, gw, o.threads);
+    const Timer t0;
+    LayoutStats s = accumulate_layout(list, LabelKind::robust, gh, gw, o.threads > 0 ? o.threads : threads());
     LayoutBenchRow r;
     r.frames = s.frames;
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.seconds = t0.seconds();
     r.maps_per_s = r.seconds > 0 ? double(r.frames) / r.seconds : 0.0;
     r.peak_rss_bytes = peak_rss_bytes();
     rows.push_back(r);

@@ -1,20 +1,15 @@
-#include "epe/metrics/bench.h"
+#include "epe/bench/metrics_bench.h"
 
 #include <torch/torch.h>
 
-#include <chrono>
-
 #include "epe/core/error.h"
 #include "epe/core/rng.h"
+#include "epe/core/timer.h"
 #include "epe/metrics/kernel.h"
 
 namespace epe {
 
 namespace {
-double since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
 FeatureMatrix random_features(std::int64_t n, int d, double shift, std::uint64_t seed) {
   torch::NoGradGuard no_grad;
   auto gen = at::detail::createCPUGenerator(seed);
@@ -30,17 +25,17 @@ FeatureMatrix random_features(std::int64_t n, int d, double shift, std::uint64_t
 std::vector<MetricsBenchRow> bench_metrics(const MetricsBenchOptions& o) {
   EPE_CHECK(o.n >= 2 && o.dim >= 1 && o.subsets >= 1 && o.subset_size >= 2, "bench metrics: bad sizes");
   std::vector<MetricsBenchRow> rows;
-  auto t = std::chrono::steady_clock::now();
+  Timer t;
   const FeatureMatrix a = random_features(o.n, o.dim, 0.0, o.seed), b = random_features(o.n, o.dim, 0.05, o.seed + 1);
-  rows.push_back({cat("generate 2 x ", o.n, " x ", o.dim, " features"), since(t), ""});
-  t = std::chrono::steady_clock::now();
+  rows.push_back({cat("generate 2 x ", o.n, " x ", o.dim, " features"), t.seconds(), ""});
+  t.restart();
   const KidResult k = kid(a, b, o.subsets, o.subset_size, o.seed);
   rows.push_back({cat("KID ", o.n, " x ", o.n, ", d = ", o.dim, ", ", o.subsets, " subsets of ", k.subset_size),
-                  since(t), cat(k.mean, " +- ", k.std)});
-  if (o.fid) {
-    t = std::chrono::steady_clock::now();
+                  t.seconds(), cat(k.mean, " +- ", k.std)});
+  if (!o.skip_fid) {
+    t.restart();
     const double f = fid(a, b);
-    rows.push_back({cat("FID ", o.n, " x ", o.n, ", d = ", o.dim), since(t), cat(f)});
+    rows.push_back({cat("FID ", o.n, " x ", o.n, ", d = ", o.dim), t.seconds(), cat(f)});
   }
   if (o.pairing > 0) {
     Rng rng(o.seed);
@@ -52,17 +47,18 @@ std::vector<MetricsBenchRow> bench_metrics(const MetricsBenchOptions& o) {
         const int horizon = 4 + static_cast<int>(rng.uniform_int(std::uint64_t(8)));
         for (int y = 0; y < 16; ++y)
           for (int x = 0; x < 16; ++x)
-            g[i * cells + y * 16 + x] = rng.bernoulli(0.2) ? static_cast<std::uint8_t>(rng.uniform_int(std::uint64_t(20)))
-                                                           : static_cast<std::uint8_t>(y < horizon ? 142 : 98);
+            g[i * cells + y * 16 + x] = rng.bernoulli(0.2)
+                                            ? static_cast<std::uint8_t>(rng.uniform_int(std::uint64_t(20)))
+                                            : static_cast<std::uint8_t>(y < horizon ? 142 : 98);
       }
     };
     fill(fake);
     fill(real);
-    t = std::chrono::steady_clock::now();
+    t.restart();
     const auto m = nearest_by_labels(fake.data(), o.pairing, real.data(), o.pairing, cells);
     std::int64_t kept = 0;
     for (const auto& x : m) kept += x.equal * 2 > cells;
-    rows.push_back({cat("sKVD label pairing ", o.pairing, " x ", o.pairing, ", 16 x 16 grids"), since(t),
+    rows.push_back({cat("sKVD label pairing ", o.pairing, " x ", o.pairing, ", 16 x 16 grids"), t.seconds(),
                     cat(kept, " pairs agree on > half")});
   }
   return rows;

@@ -1,3 +1,5 @@
+#include "epe/demo/demo_segmenter.h"
+
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -5,6 +7,7 @@
 #include "epe/core/error.h"
 #include "epe/demo/demo_data.h"
 #include "epe/io/classes.h"
+#include "epe/io/labels.h"
 #include "epe/segment/segment.h"
 
 namespace epe {
@@ -13,7 +16,8 @@ DemoSegmenterResult make_demo_segmenter(const std::string& out, const SegmentPro
   p.check();
   check_output_path(out, force);
   const int C = p.classes;
-  EPE_CHECK(C == 194, "the demo segmenter predicts the 194 MSeg universal classes; drop --classes");
+  EPE_CHECK(C == kUniversalClasses, "the demo segmenter predicts the ", kUniversalClasses,
+            " MSeg universal classes; drop --classes");
   // Mean colour (0..255) of every universal class over rendered demo frames of both sets.
   std::vector<std::array<double, 4>> acc(C, {0, 0, 0, 0});
   const auto& to_universal = cityscapes_to_universal();

@@ -1,17 +1,21 @@
-#include "epe/train/bench.h"
+#include "epe/bench/train_bench.h"
 
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
-#include <chrono>
-
 #include "epe/core/error.h"
-#include "epe/core/runtime.h"
+#include "epe/core/timer.h"
 #include "epe/demo/demo_data.h"
 #include "epe/nn/device.h"
 #include "epe/nn/generator.h"
+#include "epe/runtime/runtime.h"
 
 namespace epe {
+
+const Choices<BenchMaterials>& bench_materials() {
+  static const Choices<BenchMaterials> c{{"demo", BenchMaterials::demo}, {"uniform", BenchMaterials::uniform}};
+  return c;
+}
 
 GeneratorBenchResult bench_generator(const GeneratorBenchOptions& o) {
   EPE_CHECK(o.size >= 16 && o.iterations >= 1, "bench generator: --size >= 16 and --iterations >= 1");
@@ -26,7 +30,7 @@ GeneratorBenchResult bench_generator(const GeneratorBenchOptions& o) {
   const at::Tensor x = torch::rand({1, 3, o.size, o.size}).to(dev);
   const at::Tensor gb = torch::randn({1, c.gbuffer_channels, o.size, o.size}).to(dev);
   at::Tensor cls;
-  if (o.classes == "uniform") {
+  if (o.classes == BenchMaterials::uniform) {
     cls = (torch::ones({1, c.num_classes, o.size, o.size}) / c.num_classes).to(dev);
   } else {  // a street scene's material map: the centre crop of a rendered demo frame
     const DemoFrame f = render_demo_frame(false, 0, std::max(526, o.size), std::max(957, o.size), 0);
@@ -50,9 +54,9 @@ GeneratorBenchResult bench_generator(const GeneratorBenchOptions& o) {
     if (dev.is_cuda()) torch::cuda::synchronize();
   };
   pass();  // warm-up
-  const auto t0 = std::chrono::steady_clock::now();
+  const Timer t0;
   for (int i = 0; i < o.iterations; ++i) pass();
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double s = t0.seconds();
   if (autocast) at::autocast::set_enabled(false);
   GeneratorBenchResult r;
   r.parameters = g.parameter_count();

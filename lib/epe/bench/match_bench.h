@@ -15,7 +15,7 @@
 //                        merged store is compared with the exact one (equal lists and cosines)
 //   approximate match    epe match --index ivf (or SPEC) --nprobe P; recall@k against exact on a sample
 // The reference's filter.py and compute_weights.py are per-pair Python loops; their cost is
-// taken from the rates measured on this machine (BASELINES.md: ~3K and ~2.4K pairs/s).
+// taken from the rates measured on this machine (docs/BASELINES.md: ~3K and ~2.4K pairs/s).
 
 #include <cstdint>
 #include <string>
@@ -30,12 +30,12 @@ struct MatchBenchOptions {
   std::string approx = "";  // --index of the approximate row; empty = ivf (4 sqrt(N) lists)
   int nprobe = 16;
   std::int64_t recall_sample = 2000;
-  bool exact = true;  // run the exact rows (reference find_knn, exact match, weights, sharded)
+  bool skip_exact = false;         // skip the exact rows (reference find_knn, exact match, weights, sharded)
   int grid_src = 2, grid_dst = 4;  // the sharded row's grid (source x target shards)
-  std::string work;   // folder for stores; empty = temporary, removed after
+  std::string work;                // folder for stores; empty = temporary, removed after
   std::uint64_t seed = 0;
-  double filter_rate = 3000;   // reference filter.py pairs/s (BASELINES.md)
-  double weights_rate = 2400;  // reference compute_weights.py pairs/s (BASELINES.md)
+  double filter_rate = 3000;   // reference filter.py pairs/s (docs/BASELINES.md)
+  double weights_rate = 2400;  // reference compute_weights.py pairs/s (docs/BASELINES.md)
   void check() const;
 };
 

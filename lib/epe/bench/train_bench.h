@@ -5,16 +5,22 @@
 #include <cstdint>
 #include <string>
 
+#include "epe/core/options.h"
+
 namespace epe {
+
+enum class BenchMaterials { demo, uniform };
+const Choices<BenchMaterials>& bench_materials();  // "demo", "uniform"
 
 struct GeneratorBenchOptions {
   std::string preset = "paper";
   int size = 196;
   int iterations = 2;  // timed passes after one warm-up
   std::string device = "cpu";
-  std::string precision = "float32";  // bfloat16 | float16 autocast on CUDA
-  std::string classes = "demo";       // demo (one-hot materials of a rendered street scene) | uniform (all 1/K)
-  bool dense = false;                 // class encoders on whole frames (the reference's way)
+  std::string precision = "float32";              // bfloat16 | float16 autocast on CUDA
+  BenchMaterials classes = BenchMaterials::demo;  // demo: a rendered street scene's one-hot maps; uniform: 1/K
+  bool dense = false;                             // class encoders on whole frames (the reference's way)
+  double reference_seconds = 32.0;                // the reference's seconds per pass here (docs/BASELINES.md); 0 = none
 };
 
 struct GeneratorBenchResult {

@@ -1,6 +1,4 @@
-#include "epe/core/runtime.h"
-
-#include <sys/resource.h>
+#include "epe/runtime/runtime.h"
 
 #include <ATen/Parallel.h>
 #include <H5public.h>
@@ -17,11 +15,8 @@
 
 #include "epe/core/error.h"
 #include "epe/core/thread_pool.h"
-#include "epe/core/version.h"
 
 namespace epe {
-
-const char* const kVersion = EPE_VERSION_STRING;
 
 namespace {
 int g_threads = 0;
@@ -48,7 +43,9 @@ void set_threads(int n) {
   if (auto f = blas_symbol<void (*)(int)>("openblas_set_num_threads")) f(n);
 }
 
-int threads() { return g_threads > 0 ? g_threads : at::get_num_threads(); }
+int threads() {
+  return g_threads > 0 ? g_threads : at::get_num_threads();
+}
 
 bool built_with_cuda() {
 #ifdef EPE_WITH_CUDA
@@ -58,7 +55,9 @@ bool built_with_cuda() {
 #endif
 }
 
-bool cuda_available() { return torch::cuda::is_available(); }
+bool cuda_available() {
+  return torch::cuda::is_available();
+}
 
 std::string blas_name() {
   std::string lib;
@@ -91,20 +90,14 @@ std::string version_report() {
   s += cat("  LibTorch  ", TORCH_VERSION, "\n");
   s += cat("  FAISS     ", FAISS_VERSION_MAJOR, ".", FAISS_VERSION_MINOR, ".", FAISS_VERSION_PATCH, "\n");
   s += cat("  OpenCV    ", CV_VERSION, "\n");
-  s += cat("  HDF5      ", H5_VERS_MAJOR, ".", H5_VERS_MINOR, ".", H5_VERS_RELEASE, " (runtime ", maj, ".", min, ".", rel,
-           ")\n");
+  s += cat("  HDF5      ", H5_VERS_MAJOR, ".", H5_VERS_MINOR, ".", H5_VERS_RELEASE, " (runtime ", maj, ".", min, ".",
+           rel, ")\n");
   s += cat("  BLAS      ", blas_name(), "\n");
   s += cat("  threads   ", threads(), " (LibTorch ", at::get_num_threads(), ", OpenMP ", omp_get_max_threads(),
            blas_threads > 0 ? cat(", OpenBLAS ", blas_threads) : std::string(), ")\n");
   s += cat("  CUDA      ", built_with_cuda() ? "built with CUDA" : "built without CUDA",
            built_with_cuda() ? (cuda_available() ? ", device available" : ", no device") : "", "\n");
   return s;
-}
-
-std::int64_t peak_rss_bytes() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<std::int64_t>(u.ru_maxrss) * 1024;
 }
 
 }  // namespace epe

@@ -20,7 +20,6 @@ namespace fs = std::filesystem;
 namespace epe::test {
 namespace {
 
-
 // Two ranks of `epe train --distributed` on this machine (the rendezvous torchrun would set).
 struct Ranks {
   std::string dir, port = std::to_string(free_tcp_port());
@@ -39,7 +38,8 @@ struct Ranks {
   // Waits (at most `seconds`) for rank `rank` to exit; its exit code, or -1 on timeout.
   int wait(int rank, int seconds) const {
     const std::string rc = cat(dir, "/rank", rank, ".rc");
-    for (int i = 0; i < seconds * 10 && !fs::exists(rc); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < seconds * 10 && !fs::exists(rc); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     return fs::exists(rc) ? std::stoi(read_text(rc)) : -1;
   }
   std::string output(int rank) const { return read_text(cat(dir, "/rank", rank, ".txt")); }
@@ -60,10 +60,11 @@ TEST(TrainCli, DistributedRanksTrainAsOneAndResumeWithAnotherWorldSize) {
   std::string out;
   const std::string demo = dir / "demo", run = dir / "run";
   ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 3 --height 64 --width 96 --seed 7 --quiet", &out), 0) << out;
-  write_text(dir / "t.ini", "preset = tiny\nsampling = independent\ncrop = 32\nsteps = 4\ncheckpoint-every = 2\n"
-                            "sample-every = 0\nlog-every = 1\n");
-  const std::string args = "train --config " + dir / "t.ini" + " --synthetic " + demo + "/synthetic.csv --real " + demo +
-                           "/real.csv --out " + run + " --distributed --dist-timeout 60";
+  write_text(dir / "t.ini",
+             "preset = tiny\nsampling = independent\ncrop = 32\nsteps = 4\ncheckpoint-every = 2\n"
+             "sample-every = 0\nlog-every = 1\n");
+  const std::string args = "train --config " + dir / "t.ini" + " --synthetic " + demo + "/synthetic.csv --real " +
+                           demo + "/real.csv --out " + run + " --distributed --dist-timeout 60";
   Ranks ranks{dir.path()};
   ranks.start(1, args);
   ranks.start(0, args);
@@ -80,8 +81,8 @@ TEST(TrainCli, DistributedRanksTrainAsOneAndResumeWithAnotherWorldSize) {
   EXPECT_EQ(log_rows(run), 4);
   EXPECT_TRUE(fs::exists(run + "/checkpoints/step_0000004.pt"));
   // Resume the two-rank run in one process, then with two ranks again: the log continues.
-  const std::string single = "train --config " + dir / "t.ini" + " --synthetic " + demo + "/synthetic.csv --real " + demo +
-                             "/real.csv --out " + run + " --resume";
+  const std::string single = "train --config " + dir / "t.ini" + " --synthetic " + demo + "/synthetic.csv --real " +
+                             demo + "/real.csv --out " + run + " --resume";
   ASSERT_EQ(run_epe(single + " --steps 6", &out), 0) << out;
   EXPECT_TRUE(contains(out, "train: steps 4..6")) << out;
   EXPECT_EQ(log_rows(run), 6);
@@ -100,8 +101,9 @@ TEST(TrainCli, ARankThatDiesStopsTheOthersWithAClearErrorAndTheCheckpointsStayIn
   std::string out;
   const std::string demo = dir / "demo", run = dir / "run";
   ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 3 --height 64 --width 96 --seed 7 --quiet", &out), 0) << out;
-  write_text(dir / "t.ini", "preset = tiny\nsampling = independent\ncrop = 32\nsteps = 400\ncheckpoint-every = 2\n"
-                            "sample-every = 0\nlog-every = 1\n");
+  write_text(dir / "t.ini",
+             "preset = tiny\nsampling = independent\ncrop = 32\nsteps = 400\ncheckpoint-every = 2\n"
+             "sample-every = 0\nlog-every = 1\n");
   const std::string data = " --synthetic " + demo + "/synthetic.csv --real " + demo + "/real.csv --out " + run;
   Ranks ranks{dir.path()};
   ranks.start(1, "train --config " + dir / "t.ini" + data + " --distributed --dist-timeout 30");
@@ -127,8 +129,8 @@ TEST(TrainCli, ShardedEnhanceAndFakeGBuffersMergeIntoTheUnshardedFolders) {
   std::string out;
   const std::string demo = dir / "demo", run = dir / "run";
   ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 5 --height 64 --width 96 --seed 3 --quiet", &out), 0) << out;
-  ASSERT_EQ(run_epe("train --preset tiny --sampling independent --crop 32 --steps 2 --sample-every 0 --synthetic " + demo +
-                        "/synthetic.csv --real " + demo + "/real.csv --out " + run,
+  ASSERT_EQ(run_epe("train --preset tiny --sampling independent --crop 32 --steps 2 --sample-every 0 --synthetic " +
+                        demo + "/synthetic.csv --real " + demo + "/real.csv --out " + run,
                     &out),
             0)
       << out;
@@ -195,11 +197,13 @@ TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
   EXPECT_TRUE(contains(out, "independent sampling of 32x32 crops")) << out;
   EXPECT_TRUE(contains(out, "dry run: nothing trained")) << out;
   // The paper preset expects 32 G-buffer channels: a clear error before anything runs.
-  EXPECT_EQ(run_epe("train --preset paper --gbuffer-channels 32 --sampling independent --crop 32 --dry-run" + data, &out), 1);
+  EXPECT_EQ(
+      run_epe("train --preset paper --gbuffer-channels 32 --sampling independent --crop 32 --dry-run" + data, &out), 1);
   EXPECT_TRUE(contains(out, "expects 32")) << out;
   // A short run from a config file, then --resume to more steps.
-  write_text(dir / "t.ini", "preset = tiny\nsampling = independent\ncrop = 32\nsteps = 4\ncheckpoint-every = 2\n"
-                            "sample-every = 2\nlog-every = 1\n");
+  write_text(dir / "t.ini",
+             "preset = tiny\nsampling = independent\ncrop = 32\nsteps = 4\ncheckpoint-every = 2\n"
+             "sample-every = 2\nlog-every = 1\n");
   const std::string run = dir / "run";
   ASSERT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --out " + run + " --validate " + demo +
                         "/synthetic.csv --validate-every 3",
@@ -224,15 +228,20 @@ TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
   EXPECT_EQ(test::read_text(run + "/checkpoints/latest"), "step_0000004.pt\n");
   EXPECT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --out " + run, &out), 1);  // exists: refused
   EXPECT_TRUE(contains(out, "--resume")) << out;
-  ASSERT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --out " + run + " --steps 6 --resume", &out), 0) << out;
+  ASSERT_EQ(run_epe("train --config " + dir / "t.ini" + data + " --out " + run + " --steps 6 --resume", &out), 0)
+      << out;
   EXPECT_TRUE(contains(out, "resumed from")) << out;
   EXPECT_TRUE(contains(out, "train: steps 4..6")) << out;
   // Enhance every synthetic frame with the run's latest generator.
-  ASSERT_EQ(run_epe("enhance --checkpoint " + run + " --list " + demo + "/synthetic.csv --out " + dir / "enh", &out), 0) << out;
+  ASSERT_EQ(run_epe("enhance --checkpoint " + run + " --list " + demo + "/synthetic.csv --out " + dir / "enh", &out), 0)
+      << out;
   EXPECT_TRUE(contains(out, "enhance: 3 frames")) << out;
   EXPECT_TRUE(fs::exists(dir / "enh/images/000002.png"));
   EXPECT_EQ(read_file_list(dir / "enh/synthetic-enhanced.csv", DatasetKind::synthetic).rows.size(), 3u);
-  EXPECT_EQ(run_epe("enhance --checkpoint " + dir / "nothing" + " --list " + demo + "/synthetic.csv --out " + dir / "e2", &out), 1);
+  EXPECT_EQ(
+      run_epe("enhance --checkpoint " + dir / "nothing" + " --list " + demo + "/synthetic.csv --out " + dir / "e2",
+              &out),
+      1);
   EXPECT_TRUE(contains(out, "does not exist")) << out;
   // TorchScript export: loads without epe and equals enhance's output on a frame of the traced size.
   ASSERT_EQ(run_epe("export-model --checkpoint " + run + " --out " + dir / "g.pt" + " --size 64x96", &out), 0) << out;
@@ -275,18 +284,23 @@ TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
       }
     }
     char want[160];
-    std::snprintf(want, sizeof want, "reference protocol (no padding, dataset mean %.4f %.4f %.4f std %.4f %.4f %.4f, bicubic)",
-                  m[0], m[1], m[2], sd[0], sd[1], sd[2]);
+    std::snprintf(want, sizeof want,
+                  "reference protocol (no padding, dataset mean %.4f %.4f %.4f std %.4f %.4f %.4f, bicubic)", m[0],
+                  m[1], m[2], sd[0], sd[1], sd[2]);
     EXPECT_TRUE(contains(out, want)) << want << "\n" << out;
   }
   // The first wave's protocol gives other G-buffers.
-  ASSERT_EQ(run_epe("fake-gbuffers --list " + demo + "/synthetic.csv --protocol epe --out " + dir / "fake-epe", &out), 0) << out;
+  ASSERT_EQ(run_epe("fake-gbuffers --list " + demo + "/synthetic.csv --protocol epe --out " + dir / "fake-epe", &out),
+            0)
+      << out;
   EXPECT_TRUE(contains(out, "epe protocol (zero padding, ImageNet statistics, bilinear)")) << out;
   EXPECT_NE(read_gbuffers(fl.rows[0].gbuffers()).data,
-            read_gbuffers(read_file_list(dir / "fake-epe/synthetic-fake-gbuffers.csv", DatasetKind::synthetic).rows[0].gbuffers()).data);
-  ASSERT_EQ(run_epe("train --preset tiny --sampling independent --crop 32 --dry-run --synthetic " + fake_list + " --real " +
-                    demo + "/real.csv",
-                &out),
+            read_gbuffers(
+                read_file_list(dir / "fake-epe/synthetic-fake-gbuffers.csv", DatasetKind::synthetic).rows[0].gbuffers())
+                .data);
+  ASSERT_EQ(run_epe("train --preset tiny --sampling independent --crop 32 --dry-run --synthetic " + fake_list +
+                        " --real " + demo + "/real.csv",
+                    &out),
             0)
       << out;
   EXPECT_TRUE(contains(out, "G-buffers: 32 channels: fake-vgg-relu2_2.0")) << out;

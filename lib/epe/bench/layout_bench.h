@@ -10,14 +10,14 @@
 namespace epe {
 
 struct LayoutBenchOptions {
-  int frames = 800;     // rows of the long list (the short one has a quarter)
-  int distinct = 8;     // distinct rendered frames the rows cycle through
+  int frames = 800;  // rows of the long list (the short one has a quarter)
+  int distinct = 8;  // distinct rendered frames the rows cycle through
   int height = 526;
   int width = 957;
   std::string grid = "64x128";
-  int threads = 0;
+  int threads = 0;  // 0 = the process's (runtime.h threads(), i.e. --threads)
   std::uint64_t seed = 0;
-  std::string work;     // folder for the frames; empty = a temporary folder, removed after
+  std::string work;  // folder for the frames; empty = a temporary folder, removed after
   void check() const;
 };
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "epe/layout/layout.h"
@@ -15,27 +16,28 @@ namespace fs = std::filesystem;
 namespace epe::test {
 namespace {
 
-
 TEST(LayoutCli, DemoDataReportSamplingAndNotebook) {
   TempDir dir;
   std::string out;
   const std::string demo = dir / "demo";
-  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 8 --height 262 --width 478 --seed 2 --quiet", &out), 0) << out;
+  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 8 --height 262 --width 478 --seed 2 --quiet", &out), 0)
+      << out;
   for (const char* set : {"synthetic", "real"})
-    ASSERT_EQ(run_epe(cat("crops --list ", demo, "/", set, ".csv --name ", set, " --out ", dir / set, ".h5 --mode grid --quiet"),
-                  &out),
+    ASSERT_EQ(run_epe(cat("crops --list ", demo, "/", set, ".csv --name ", set, " --out ", dir / set,
+                          ".h5 --mode grid --quiet"),
+                      &out),
               0)
         << out;
   ASSERT_EQ(run_epe("match --src " + dir / "synthetic.h5" + " --dst " + dir / "real.h5" + " --out " + dir / "m.h5" +
-                    " -k 5 --center --quiet",
-                &out),
+                        " -k 5 --center --quiet",
+                    &out),
             0)
       << out;
   ASSERT_EQ(run_epe("weights " + dir / "m.h5" + " --quiet", &out), 0) << out;
   const std::string lay = dir / "layout";
-  ASSERT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + lay + " --matches " +
-                    dir / "m.h5" + " --pairs 1000 --grid 32x64",
-                &out),
+  ASSERT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + lay +
+                        " --matches " + dir / "m.h5" + " --pairs 1000 --grid 32x64",
+                    &out),
             0)
       << out;
   EXPECT_TRUE(contains(out, "8 + 8 label maps")) << out;
@@ -52,31 +54,29 @@ TEST(LayoutCli, DemoDataReportSamplingAndNotebook) {
   // trees, grass verge, car positions, people) lead the mismatch table; terrain is synthetic-only.
   const LayoutStats a = read_layout_store(lay + "/synthetic.h5"), b = read_layout_store(lay + "/real.h5");
   const LayoutComparison c = compare_layouts(a, b);
-  const std::set<std::string> designed = {"sky",  "building", "road",    "sidewalk_pavement",
-                                          "vegetation", "terrain", "car", "person"};
-  for (std::size_t i = 0; i < 5 && i < c.classes.size(); ++i) EXPECT_TRUE(designed.count(c.classes[i].name)) << c.classes[i].name;
-  for (const auto& k : c.classes) {
-    if (k.name == "terrain") {
-      EXPECT_EQ(k.tv, 1.0);
-      EXPECT_EQ(k.share_b, 0.0);
-    }
-    if (k.name == "vegetation") {
-      EXPECT_GT(k.share_a, 2 * k.share_b);
-    }
-    if (k.name == "car") {
-      EXPECT_GT(k.tv, 0.5);
-    }
-  }
+  const std::set<std::string> designed = {"sky",        "building", "road", "sidewalk_pavement",
+                                          "vegetation", "terrain",  "car",  "person"};
+  for (std::size_t i = 0; i < 5 && i < c.classes.size(); ++i)
+    EXPECT_TRUE(designed.count(c.classes[i].name)) << c.classes[i].name;
+  // Each of these classes must be in the table (a missing one fails, not passes silently).
+  std::map<std::string, const ClassComparison*> by_name;
+  for (const auto& k : c.classes) by_name[k.name] = &k;
+  for (const char* name : {"terrain", "vegetation", "car"}) ASSERT_EQ(by_name.count(name), 1u) << name;
+  EXPECT_EQ(by_name["terrain"]->tv, 1.0);
+  EXPECT_EQ(by_name["terrain"]->share_b, 0.0);
+  EXPECT_GT(by_name["vegetation"]->share_a, 2 * by_name["vegetation"]->share_b);
+  EXPECT_GT(by_name["car"]->tv, 0.5);
   EXPECT_NEAR(json_number(json, "overall", "tv"), c.overall_tv, 1e-12);
   const std::string report = read_text(lay + "/report.md");
   EXPECT_TRUE(contains(report, "| matched | 1000 |")) << report;
   EXPECT_TRUE(contains(report, "class_")) << report;
 
   // The notebook runs on this output (Debian's jupyter-nbconvert, python3-h5py, python3-matplotlib).
-  ASSERT_EQ(run_command(cat("cd ", dir.path(), " && EPE_LAYOUT_DIR=", lay, " jupyter nbconvert --to notebook --execute ",
-                            EPE_SOURCE_DIR, "/notebooks/layout.ipynb --output ", dir / "executed.ipynb", " 2>&1"),
-                        &out),
-            0)
+  ASSERT_EQ(
+      run_command(cat("cd ", dir.path(), " && EPE_LAYOUT_DIR=", lay, " jupyter nbconvert --to notebook --execute ",
+                      EPE_SOURCE_DIR, "/notebooks/layout.ipynb --output ", dir / "executed.ipynb", " 2>&1"),
+                  &out),
+      0)
       << out;
   const std::string executed = read_text(dir / "executed.ipynb");
   EXPECT_TRUE(contains(executed, "classes checked; largest TV/JS difference")) << executed.substr(0, 2000);
@@ -87,8 +87,8 @@ TEST(LayoutCli, DemoDataReportSamplingAndNotebook) {
   EXPECT_TRUE(contains(out, "--force")) << out;
   EXPECT_TRUE(fs::exists(lay + "/report.md"));
   EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + lay +
-                    " --names A,B --force --quiet",
-                &out),
+                        " --names A,B --force --quiet",
+                    &out),
             0)
       << out;
   EXPECT_TRUE(fs::exists(lay + "/A.h5"));
@@ -105,7 +105,8 @@ TEST(LayoutCli, BadInputExitsWithOneAndWritesNothing) {
   ASSERT_TRUE(contains(read_text(demo + "/real.csv"), "real/robust_labels/0001.png"));
   fs::copy_file(dir / "tiny/real/robust_labels/0001.png", demo + "/real/robust_labels/0001.png",
                 fs::copy_options::overwrite_existing);
-  EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + dir / "l", &out), 1);
+  EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --out " + dir / "l", &out),
+            1);
   EXPECT_TRUE(contains(out, "real.csv:2:")) << out;
   EXPECT_TRUE(contains(out, "40x64")) << out;
   EXPECT_FALSE(fs::exists(dir / "l"));
@@ -113,17 +114,19 @@ TEST(LayoutCli, BadInputExitsWithOneAndWritesNothing) {
   EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --out " + dir / "l", &out), 1);
   EXPECT_TRUE(contains(out, "exactly two --list")) << out;
   EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/synthetic.csv --grid 0x5 --out " +
-                    dir / "l",
-                &out),
-            1);
-  EXPECT_TRUE(contains(out, "--grid")) << out;
-  EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --names A,A --out " + dir / "l",
+                        dir / "l",
                     &out),
             1);
+  EXPECT_TRUE(contains(out, "--grid")) << out;
+  EXPECT_EQ(
+      run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --names A,A --out " + dir / "l",
+              &out),
+      1);
   EXPECT_TRUE(contains(out, "names must differ")) << out;
-  EXPECT_EQ(run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --labels gt --out " + dir / "l",
-                &out),
-            1);
+  EXPECT_EQ(
+      run_epe("layout --list " + demo + "/synthetic.csv --list " + demo + "/real.csv --labels gt --out " + dir / "l",
+              &out),
+      1);
   EXPECT_TRUE(contains(out, "real.csv:2:") || contains(out, "real.csv:1:")) << out;
   EXPECT_FALSE(fs::exists(dir / "l"));
 }

@@ -1,21 +1,21 @@
-#include "epe/crops/bench.h"
-#include "epe/core/runtime.h"
+#include "epe/bench/crops_bench.h"
 
 #include <torch/torch.h>
 
-#include <chrono>
 #include <filesystem>
 
 #include "epe/core/error.h"
 #include "epe/core/log.h"
 #include "epe/core/rng.h"
 #include "epe/core/scratch_dir.h"
+#include "epe/core/timer.h"
 #include "epe/crops/crops.h"
 #include "epe/demo/demo_data.h"
 #include "epe/io/file_list.h"
 #include "epe/io/image.h"
 #include "epe/nn/device.h"
 #include "epe/nn/vgg16.h"
+#include "epe/runtime/runtime.h"
 
 namespace fs = std::filesystem;
 
@@ -26,12 +26,6 @@ void CropsBenchOptions::check() const {
   EPE_CHECK(height >= 196 && width >= 196, "options --height/--width: frames must be at least 196x196");
   EPE_CHECK(crops_per_image >= 1, "option --crops-per-image: must be >= 1");
 }
-
-namespace {
-double since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-}  // namespace
 
 std::vector<CropsBenchRow> bench_crops(const CropsBenchOptions& o) {
   o.check();
@@ -51,7 +45,7 @@ std::vector<CropsBenchRow> bench_crops(const CropsBenchOptions& o) {
   write_file_list(list, rows);
 
   std::vector<CropsBenchRow> out;
-  if (o.reference_loop) {
+  if (!o.skip_reference_loop) {
     // One forward pass per crop, as collect_crops.py does.
     const c10::Device device = nn::parse_device(o.device);
     nn::Vgg16Options vo;
@@ -62,7 +56,7 @@ std::vector<CropsBenchRow> bench_crops(const CropsBenchOptions& o) {
     net.to(device, nn::parse_precision(o.precision, device));
     c10::InferenceMode guard;
     CropsBenchRow r{"reference-loop", o.frames, 0, 0, 0, 0};
-    const auto t0 = std::chrono::steady_clock::now();
+    const Timer t0;
     for (int i = 0; i < o.frames; ++i) {
       cv::Mat img = read_image(rows[i][0]);
       at::Tensor x = torch::from_blob(img.data, {img.rows, img.cols, 3}, torch::kFloat).permute({2, 0, 1});
@@ -76,15 +70,15 @@ std::vector<CropsBenchRow> bench_crops(const CropsBenchOptions& o) {
         ++r.crops;
       }
     }
-    r.seconds = since(t0);
+    r.seconds = t0.seconds();
     r.crops_per_s = r.crops / r.seconds;
     r.peak_rss_bytes = peak_rss_bytes();
     out.push_back(r);
   }
-  for (const char* mode : {"random", "grid"}) {
+  for (const CropMode mode : {CropMode::random, CropMode::grid}) {
     CropsOptions c;
     c.list = list;
-    c.out = (work / cat("crops_", mode, ".h5")).string();
+    c.out = (work / cat("crops_", choice_name(crop_modes(), mode), ".h5")).string();
     c.mode = mode;
     c.crops_per_image = o.crops_per_image;
     c.vgg = o.vgg;
@@ -97,7 +91,8 @@ std::vector<CropsBenchRow> bench_crops(const CropsBenchOptions& o) {
       const ScopedLogLevel quiet(LogLevel::error);  // the random-init warning once is enough
       res = compute_crops(c);
     }
-    CropsBenchRow r{mode, res.frames, res.crops, res.seconds, res.crops / res.seconds, peak_rss_bytes()};
+    CropsBenchRow r{choice_name(crop_modes(), mode), res.frames,      res.crops, res.seconds,
+                    res.crops / res.seconds,         peak_rss_bytes()};
     out.push_back(r);
   }
   return out;

@@ -1,8 +1,7 @@
-#include "epe/match/bench.h"
+#include "epe/bench/match_bench.h"
 
 #include <faiss/IndexFlat.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 
@@ -11,12 +10,14 @@
 #include "epe/core/progress.h"
 #include "epe/core/rng.h"
 #include "epe/core/scratch_dir.h"
-#include "epe/core/runtime.h"
+#include "epe/core/timer.h"
 #include "epe/crops/crop_store.h"
 #include "epe/io/npz.h"
 #include "epe/match/knn.h"
 #include "epe/match/match.h"
+#include "epe/match/match_store.h"
 #include "epe/match/weights.h"
+#include "epe/runtime/runtime.h"
 
 namespace fs = std::filesystem;
 
@@ -32,10 +33,6 @@ void MatchBenchOptions::check() const {
 }
 
 namespace {
-
-double since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 // N unit vectors around shared centres, written as a crop store with grid boxes.
 void write_store(const std::string& path, std::int64_t n, const std::vector<float>& centres, int clusters,
@@ -108,9 +105,9 @@ MatchBenchResult bench_match(const MatchBenchOptions& o) {
     return m;
   };
 
-  if (o.exact) {
+  if (!o.skip_exact) {
     {  // find_knn.py: both feature sets in memory, IndexFlatL2, kNN arrays saved.
-      const auto t = std::chrono::steady_clock::now();
+      const Timer t;
       CropStore s(src), t_store(dst);
       std::vector<float> fs_ = s.features(0, s.size()), ft = t_store.features(0, t_store.size());
       faiss::IndexFlatL2 index(d);
@@ -124,7 +121,7 @@ MatchBenchResult bench_match(const MatchBenchOptions& o) {
           {{"ind", NpyArray::from_double(ind_d, {static_cast<size_t>(s.size()), static_cast<size_t>(o.k)})},
            {"dist", NpyArray::from_float(dist, {static_cast<size_t>(s.size()), static_cast<size_t>(o.k)}, false)}},
           false);
-      res.rows.push_back({"reference find_knn (FAISS IndexFlatL2)", since(t), 0, peak_rss_bytes(), "emulated"});
+      res.rows.push_back({"reference find_knn (FAISS IndexFlatL2)", t.seconds(), 0, peak_rss_bytes(), "emulated"});
     }
     MatchOptions m = match_options("exact.h5");
     MatchResult mr;
@@ -164,12 +161,12 @@ MatchBenchResult bench_match(const MatchBenchOptions& o) {
     }
     const double ref_fw = mr.pairs / o.filter_rate + mr.pairs / o.weights_rate;
     res.rows.push_back({"reference filter.py + compute_weights.py", ref_fw, mr.pairs, 0,
-                        cat("at ", o.filter_rate, " + ", o.weights_rate, " pairs/s (BASELINES.md)")});
+                        cat("at ", o.filter_rate, " + ", o.weights_rate, " pairs/s (docs/BASELINES.md)")});
   }
 
   MatchOptions a = match_options("approx.h5");
   a.index = o.approx.empty() ? "ivf" : o.approx;
-  a.nprobe = a.index.rfind("ivf", 0) == 0 || a.index.find("IVF") != std::string::npos ? o.nprobe : 0;
+  a.nprobe = parse_knn_spec(a.index).probes ? o.nprobe : 0;
   MatchResult ar;
   quiet([&] { ar = compute_matches(a); });
   res.approx = ar.index;

@@ -1,9 +1,11 @@
 #pragma once
 // Process-wide runtime settings shared by every command: thread counts of LibTorch,
 // OpenCV, OpenMP (FAISS) and OpenBLAS, and the build/version report of `epe --version`.
+// This module sits above `core` (which links none of these libraries) and below `nn`.
 
-#include <cstdint>
 #include <string>
+
+#include "epe/core/process.h"
 
 namespace epe {
 
@@ -22,10 +24,5 @@ std::string blas_name();
 
 // The multi-line text of `epe --version`.
 std::string version_report();
-
-// Peak resident set size of this process so far (bytes), for benchmarks.
-std::int64_t peak_rss_bytes();
-
-extern const char* const kVersion;
 
 }  // namespace epe

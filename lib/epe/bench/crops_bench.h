@@ -22,8 +22,9 @@ struct CropsBenchOptions {
   std::string device = "cpu";
   std::string precision = "float32";
   std::uint64_t seed = 0;
-  bool reference_loop = true;  // run the (slow) reference-loop row
-  std::string work;            // folder for frames and stores; empty = a temporary folder, removed after
+  bool skip_reference_loop = false;    // skip the (slow) reference-loop row
+  double reference_crops_per_s = 6.5;  // the reference's own figure here (docs/BASELINES.md); 0 = none
+  std::string work;                    // folder for frames and stores; empty = a temporary folder, removed after
   void check() const;
 };
 
