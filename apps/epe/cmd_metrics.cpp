@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "epe/core/progress.h"
 #include "epe/metrics/metrics.h"
 
 namespace epe::app {
@@ -21,10 +22,16 @@ int run_metrics(const Args& args) {
   if (!parse_command(s, c, args)) return 0;
   o.command = command_line();
   o.extractor.threads = c.threads;
-  if (o.shard.active())
-    std::fputs(format_summary(o, extract_metric_shards(o)).c_str(), stdout);
-  else
-    std::fputs(format_summary(o, run_metrics(o)).c_str(), stdout);
+  Progress p("metrics", 0, "items");
+  if (o.shard.active()) {
+    const MetricsShardResult r = extract_metric_shards(o, &p);
+    p.finish();
+    std::fputs(format_summary(o, r).c_str(), stdout);
+  } else {
+    const MetricsResult r = run_metrics(o, &p);
+    p.finish();
+    std::fputs(format_summary(o, r).c_str(), stdout);
+  }
   return 0;
 }
 

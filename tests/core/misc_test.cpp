@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 
@@ -63,6 +64,38 @@ TEST(Progress, PlainLinesWhenNotATerminal) {
   EXPECT_EQ(log.find('\r'), std::string::npos);
   // The final count is printed once, not again by finish().
   EXPECT_EQ(log.find("3/3", log.find("3/3") + 1), std::string::npos) << log;
+}
+
+TEST(Progress, PhasesFinishTheirLineAndCountAnew) {
+  test::TempDir dir;
+  std::FILE* f = std::fopen((dir / "log").c_str(), "w");
+  {
+    Progress p("features of real", 2, "images", Progress::Style::lines, f, 1e9);  // no periodic lines
+    p.add(2);
+    p.phase("features of fake", 3, "images");
+    EXPECT_EQ(p.done(), 0);
+    p.add(1);
+    p.phase("nothing counted", 5, "crops");  // an empty phase leaves no line
+    p.phase("crops", 4, "crops");
+    p.add(4);
+  }
+  std::fclose(f);
+  const std::string log = test::read_text(dir / "log");
+  const auto a = log.find("features of real 2/2 100.0%"), b = log.find("features of fake 1/3  33.3%"),
+             c = log.find("crops 4/4 100.0%");
+  ASSERT_NE(a, std::string::npos) << log;
+  ASSERT_NE(b, std::string::npos) << log;
+  ASSERT_NE(c, std::string::npos) << log;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  EXPECT_EQ(log.find("nothing counted"), std::string::npos) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 3) << log;
+}
+
+TEST(Format, StrprintfHasNoLengthLimit) {
+  EXPECT_EQ(strprintf("%-5s|%6.2f|%lld", "ab", 3.14159, 12345678901LL), "ab   |  3.14|12345678901");
+  EXPECT_EQ(strprintf("%s", std::string(5000, 'x').c_str()).size(), 5000u);
+  EXPECT_EQ(strprintf("%s", ""), "");
 }
 
 TEST(Log, LevelsFilterMessages) {

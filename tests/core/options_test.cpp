@@ -177,6 +177,26 @@ TEST(Options, EnumOptionsTakeTheirNamesAndRecordThem) {
   EXPECT_EQ(choice_name(shapes(), Shape::square), "square");
 }
 
+TEST(Options, OptionalAndListEnumOptions) {
+  std::optional<Shape> override_shape;
+  std::vector<Shape> shapes_wanted = {Shape::round};
+  OptionSet s("epe t", "test");
+  s.add("override", &override_shape, "an override", shapes());
+  s.add("shapes", &shapes_wanted, "the shapes", shapes());
+  EXPECT_TRUE(has(s.help_text(), "an override (square | round; empty = unset)")) << s.help_text();
+  ASSERT_TRUE(s.parse({}));
+  EXPECT_FALSE(override_shape.has_value());
+  EXPECT_EQ(s.resolved_ini(), "override = \nshapes = round\n");
+  ASSERT_TRUE(s.parse({"--override", "square", "--shapes", "square, round,square"}));
+  EXPECT_EQ(override_shape, Shape::square);
+  EXPECT_EQ(shapes_wanted, (std::vector<Shape>{Shape::square, Shape::round, Shape::square}));
+  EXPECT_EQ(s.resolved_ini(), "override = square\nshapes = square,round,square\n");
+  EXPECT_EQ(test::user_error_message([&] {
+              s.parse({"--shapes", "square,oval"});
+            }),
+            "option --shapes: 'oval' is not one of square | round");
+}
+
 TEST(Options, SplitAndJoin) {
   EXPECT_EQ(split_list(" a, b ,,c "), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(join({"a", "b"}, "+"), "a+b");

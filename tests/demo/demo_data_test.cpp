@@ -99,6 +99,16 @@ TEST(DemoData, FramesAreConsistentWithTheirLabelsAndGBuffers) {
   FileList syn = read_file_list(r.synthetic_list, DatasetKind::synthetic);
   ASSERT_EQ(syn.rows.size(), 3u);
   const auto& to_uni = cityscapes_to_universal();
+  // The material channel follows the shipped table, the one epe train reads.
+  const MaterialTable& mt = demo_material_table();
+  ASSERT_EQ(mt.names.size(), 12u);
+  EXPECT_EQ(mt.of_id[cs::sky], 0);
+  EXPECT_EQ(mt.of_id[cs::sidewalk], 1);
+  EXPECT_EQ(mt.of_id[cs::building], 10);
+  EXPECT_EQ(mt.of_id[1], 9);   // ego vehicle
+  EXPECT_EQ(mt.of_id[6], 11);  // ground: unlabeled
+  EXPECT_EQ(mt.of_id[255], 11);
+  EXPECT_EQ(mt.names[6], "infrastructure");
   for (auto& row : syn.rows) {
     cv::Mat img = read_image(row.image());
     cv::Mat gt = read_label_map(row.gt_labels(), 33);
@@ -110,7 +120,7 @@ TEST(DemoData, FramesAreConsistentWithTheirLabelsAndGBuffers) {
       for (int x = 0; x < gt.cols; ++x) {
         int id = gt.at<std::uint8_t>(y, x);
         ASSERT_EQ(rob.at<std::uint8_t>(y, x), to_uni[id]) << "robust label = mapped GT label";
-        ASSERT_EQ(static_cast<int>(g.at(y, x, 7)), material_of_cityscapes(id)) << "material channel";
+        ASSERT_EQ(static_cast<int>(g.at(y, x, 7)), mt.of_id[id]) << "material channel";
         if (id == cs::sky) {  // sky is unshaded: image = albedo (to 8-bit precision)
           for (int k = 0; k < 3; ++k) ASSERT_NEAR(img.at<cv::Vec3f>(y, x)[k], g.at(y, x, 4 + k), 2.5e-3);
         }

@@ -183,12 +183,29 @@ TEST(TrainCli, ShardedEnhanceAndFakeGBuffersMergeIntoTheUnshardedFolders) {
   }
 }
 
-TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
+// One demo set (3 frames of 64x96) shared by the tests below; each writes into its own folder.
+class TrainCliDemo : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = new TempDir;
+    std::string out;
+    ASSERT_EQ(
+        run_epe("demo-data --out " + *root_ / "demo" + " --images 3 --height 64 --width 96 --seed 7 --quiet", &out), 0)
+        << out;
+  }
+  static void TearDownTestSuite() {
+    delete root_;
+    root_ = nullptr;
+  }
+  static TempDir* root_;
+  const std::string demo = *root_ / "demo";
+  const std::string data = " --synthetic " + demo + "/synthetic.csv --real " + demo + "/real.csv";
   TempDir dir;
   std::string out;
-  const std::string demo = dir / "demo";
-  ASSERT_EQ(run_epe("demo-data --out " + demo + " --images 3 --height 64 --width 96 --seed 7 --quiet", &out), 0) << out;
-  const std::string data = " --synthetic " + demo + "/synthetic.csv --real " + demo + "/real.csv";
+};
+TempDir* TrainCliDemo::root_ = nullptr;
+
+TEST_F(TrainCliDemo, DryRunReportsTheNetworksAndTheData) {
   // Dry run: parameter counts and the data summary, nothing written.
   ASSERT_EQ(run_epe("train --preset tiny --sampling independent --crop 32 --dry-run" + data, &out), 0) << out;
   EXPECT_TRUE(contains(out, "generator: ")) << out;
@@ -200,6 +217,9 @@ TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
   EXPECT_EQ(
       run_epe("train --preset paper --gbuffer-channels 32 --sampling independent --crop 32 --dry-run" + data, &out), 1);
   EXPECT_TRUE(contains(out, "expects 32")) << out;
+}
+
+TEST_F(TrainCliDemo, TrainValidateResumeEnhanceAndExport) {
   // A short run from a config file, then --resume to more steps.
   write_text(dir / "t.ini",
              "preset = tiny\nsampling = independent\ncrop = 32\nsteps = 4\ncheckpoint-every = 2\n"
@@ -256,6 +276,9 @@ TEST(TrainCli, DryRunTrainResumeEnhanceAndFakeGBuffers) {
                     &out),
             1);
   EXPECT_TRUE(contains(out, "--tile")) << out;
+}
+
+TEST_F(TrainCliDemo, FakeGBuffersFollowTheReferenceProtocolAndTrain) {
   EXPECT_EQ(run_epe("fake-gbuffers --list " + demo + "/synthetic.csv --channels 5 --out " + dir / "f2", &out), 1);
   EXPECT_TRUE(contains(out, "must divide 128")) << out;
   EXPECT_FALSE(fs::exists(dir / "f2"));

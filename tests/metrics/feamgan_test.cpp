@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -37,7 +36,7 @@ MetricsOptions options(const std::string& out, const std::string& metrics, int e
   o.real = kDir + "/real.csv";
   o.fakes = {kDir + "/fake.csv"};
   o.names = {"fake"};
-  o.metrics = {metrics};
+  o.metrics = {parse_choice(metric_kinds(), metrics, "--metrics")};
   o.out = out;
   o.extractor.vgg = kDir + "/vgg16_fixture.pt";
   o.skvd.frame = "96x160";  // kvdEval --data_load_height 96 --crop_size_h 96 --crop_size_w 160
@@ -93,28 +92,6 @@ TEST(FeaMgan, CkvdEqualsFeaMgansMetricCodePerGroupAndAll) {
   EXPECT_GE(compared, 5);
   expect_relative(c.mean, want.at("ckvd_all"), 1e-4, "cKVD all");
   EXPECT_EQ(c.groups, compared);
-}
-
-TEST(FeaMgan, CliReportsTheProtocolAndRefusesEpeOnlyOptions) {
-  TempDir dir;
-  std::string out;
-  const std::string common = " --real " + kDir + "/real.csv --fake " + kDir + "/fake.csv --vgg " + kDir +
-                             "/vgg16_fixture.pt --skvd-frame 96x160";
-  ASSERT_EQ(run_epe("metrics --metrics skvd,ckvd --out " + dir / "m" + common, &out), 0) << out;
-  const std::string md = read_text(dir / "m/metrics.md");
-  EXPECT_TRUE(contains(md, "FeaMGAN's protocol: frames scaled to 96 rows")) << md;
-  EXPECT_TRUE(contains(md, "cKVD by class group")) << md;
-  EXPECT_TRUE(contains(read_text(dir / "m/metrics.json"), "\"skvd_crop_side\": 42"));
-  EXPECT_EQ(run_epe("metrics --metrics skvd --skvd-crops-per-frame 3 --out " + dir / "e" + common, &out), 1);
-  EXPECT_TRUE(contains(out, "--skvd-protocol epe")) << out;
-  // The generated frames are 170 pixels wide at 96 rows: a 96x200 frame does not fit.
-  EXPECT_EQ(run_epe("metrics --metrics skvd --real " + kDir + "/real.csv --fake " + kDir +
-                        "/fake.csv --skvd-frame 96x200 --out " + dir / "e",
-                    &out),
-            1);
-  EXPECT_TRUE(contains(out, "fake.csv:1")) << out;
-  EXPECT_TRUE(contains(out, "is 170 pixels wide at 96 rows")) << out;
-  EXPECT_FALSE(std::filesystem::exists(dir / "e"));
 }
 
 }  // namespace

@@ -49,13 +49,13 @@ TEST(Generator, OutputShapesAndRangeForSeveralFrameSizes) {
     EXPECT_LT(y.max().item<float>(), 1.f);
   }
   // Every ablation variant builds and keeps the shape; 3 stages too.
-  for (const char* enc : {"encoder", "spade", "concat", "none"})
-    for (const char* norm : {"rad", "spade", "default"}) {
+  for (const auto& [enc, encoder_type] : nn::encoder_types())
+    for (const auto& [norm, gbuffer_norm] : nn::gbuffer_norms()) {
       GeneratorConfig v = c;
-      v.encoder_type = enc;
-      v.gbuffer_norm = norm;
+      v.encoder_type = encoder_type;
+      v.gbuffer_norm = gbuffer_norm;
       v.num_stages = 3;
-      if ((v.encoder_type == "concat" || v.encoder_type == "none") && v.gbuffer_norm != "default") {
+      if ((enc == "concat" || enc == "none") && norm != "default") {
         EXPECT_NE(user_error_message([&] { v.check(); }).find("needs G-buffer features"), std::string::npos);
         continue;
       }
@@ -155,8 +155,17 @@ TEST(Generator, PaperPresetRunsOnASmallFrame) {
 
 TEST(Generator, ConfigRoundTripsAndErrorsAreClear) {
   GeneratorConfig c = GeneratorConfig::preset("tiny");
-  c.encoder_type = "spade";
+  c.encoder_type = nn::EncoderType::spade;
+  c.other_norm = nn::NormKind::instance;
   EXPECT_EQ(GeneratorConfig::from_ini(c.to_ini()), c);
+  EXPECT_NE(c.to_ini().find("encoder_type = spade\n"), std::string::npos);
+  EXPECT_NE(c.describe().find("other_norm=instance"), std::string::npos);
+  EXPECT_NE(user_error_message([] {
+              GeneratorConfig::from_ini("gbuffer_norm = radd\n");
+            }).find("'radd' is not one of rad | spade | default"),
+            std::string::npos);
+  EXPECT_NE(user_error_message([] { GeneratorConfig::from_ini("blocks = 2x\n"); }).find("blocks = '2x'"),
+            std::string::npos);
   EXPECT_NE(user_error_message([] { GeneratorConfig::preset("huge"); }).find("huge"), std::string::npos);
   nn::Generator g(GeneratorConfig::preset("tiny"));
   const at::Tensor x = torch::rand({1, 3, 16, 16});
@@ -187,7 +196,8 @@ TEST(Discriminator, MapsPerTapAndPatchGan) {
   const auto fixed = d.forward(x, labels, true);
   EXPECT_FALSE(fixed[0].grad_fn() == nullptr);  // the discriminator itself still has gradients
   DiscriminatorConfig p = DiscriminatorConfig::preset("tiny");
-  p.type = "patchgan";
+  p.type = nn::DiscriminatorType::patchgan;
+  EXPECT_EQ(DiscriminatorConfig::from_ini(p.to_ini()).to_ini(), p.to_ini());
   nn::Discriminator pg(p, nullptr);
   EXPECT_EQ(pg.forward(x, labels, false).size(), 3u);
 }

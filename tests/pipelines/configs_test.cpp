@@ -1,7 +1,8 @@
 // Every config file in pipelines/ is read by the binding of the command it is written for, the
 // same binding `epe <command> --config FILE` uses: an unknown key, a bad value or a key of
 // another command fails here, naming the file and line, before a user meets it. Required
-// inputs the configs leave to the command line are given as placeholders.
+// inputs the configs leave to the command line (--list, --out, ...) are given made-up file names;
+// the test parses and checks the options, it opens no file.
 
 #include <gtest/gtest.h>
 
@@ -80,7 +81,7 @@ TEST(PipelineConfigs, EveryFileIsReadByItsCommandsBinding) {
       "metrics.ini", {"--real", "r.csv", "--fake", "f.csv", "--out", "d", "--model", "seg.pt"},
       [](OptionSet& s, MetricsOptions& o) { add_options(s, o); }, &metrics);
   metrics.check();
-  EXPECT_EQ(metrics.metrics, (std::vector<std::string>{"kvd", "skvd", "semantic"}));
+  EXPECT_EQ(metrics.metrics, (std::vector<Metric>{Metric::kvd, Metric::skvd, Metric::semantic}));
 
   for (const char* file : {"train.ini", "train-paper.ini"}) {
     TrainOptions t;

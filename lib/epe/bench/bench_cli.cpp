@@ -1,6 +1,5 @@
 #include "epe/bench/bench_cli.h"
 
-#include <cstdarg>
 #include <cstdio>
 
 #include "epe/core/error.h"
@@ -11,15 +10,6 @@
 namespace epe {
 
 namespace {
-// printf into a string (the reports are tables of printf-formatted columns).
-std::string fmt(const char* f, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, f);
-  std::vsnprintf(buf, sizeof buf, f, ap);
-  va_end(ap);
-  return buf;
-}
 std::string bytes(std::int64_t n) {
   return format_bytes(static_cast<double>(n));
 }
@@ -51,29 +41,30 @@ void add_options(OptionSet& s, CropsBenchOptions& o) {
 }
 
 std::string format_header(const CropsBenchOptions& o) {
-  return fmt("bench crops: %d frames of %dx%d, %d crops/frame in random modes, device %s, %d threads\n", o.frames,
-             o.height, o.width, o.crops_per_image, o.device.c_str(), threads());
+  return strprintf("bench crops: %d frames of %dx%d, %d crops/frame in random modes, device %s, %d threads\n", o.frames,
+                   o.height, o.width, o.crops_per_image, o.device.c_str(), threads());
 }
 
 std::string format_report(const CropsBenchOptions& o, const std::vector<CropsBenchRow>& rows) {
-  std::string s = fmt("%-15s %8s %8s %10s %10s %10s\n", "mode", "frames", "crops", "seconds", "crops/s", "peak RSS");
+  std::string s =
+      strprintf("%-15s %8s %8s %10s %10s %10s\n", "mode", "frames", "crops", "seconds", "crops/s", "peak RSS");
   double loop = 0, random = 0, grid = 0;
   for (const auto& r : rows) {
-    s += fmt("%-15s %8lld %8lld %10.2f %10.1f %10s\n", r.name.c_str(), static_cast<long long>(r.frames),
-             static_cast<long long>(r.crops), r.seconds, r.crops_per_s, bytes(r.peak_rss_bytes).c_str());
+    s += strprintf("%-15s %8lld %8lld %10.2f %10.1f %10s\n", r.name.c_str(), static_cast<long long>(r.frames),
+                   static_cast<long long>(r.crops), r.seconds, r.crops_per_s, bytes(r.peak_rss_bytes).c_str());
     if (r.name == "reference-loop") loop = r.crops_per_s;
     if (r.name == "random") random = r.crops_per_s;
     if (r.name == "grid") grid = r.crops_per_s;
   }
   if (loop > 0) {
-    s += fmt("ratio grid / reference-loop:   %.1fx\n", grid / loop);
-    s += fmt("ratio random / reference-loop: %.2fx\n", random / loop);
+    s += strprintf("ratio grid / reference-loop:   %.1fx\n", grid / loop);
+    s += strprintf("ratio random / reference-loop: %.2fx\n", random / loop);
   }
-  s += fmt("ratio grid / random:           %.1fx\n", grid / random);
+  s += strprintf("ratio grid / random:           %.1fx\n", grid / random);
   const double ref = o.reference_crops_per_s;
   if (ref > 0)
-    s += fmt("vs the reference implementation's %.1f crops/s: grid %.1fx, random %.2fx\n", ref, grid / ref,
-             random / ref);
+    s += strprintf("vs the reference implementation's %.1f crops/s: grid %.1fx, random %.2fx\n", ref, grid / ref,
+                   random / ref);
   return s;
 }
 
@@ -107,16 +98,16 @@ void add_options(OptionSet& s, MatchBenchOptions& o) {
 }
 
 std::string format_header(const MatchBenchOptions& o) {
-  return fmt("bench match: %lld x %lld crops, d = 512, k = %d, %d clusters, %d threads\n", static_cast<long long>(o.n),
-             static_cast<long long>(o.n), o.k, o.clusters, threads());
+  return strprintf("bench match: %lld x %lld crops, d = 512, k = %d, %d clusters, %d threads\n",
+                   static_cast<long long>(o.n), static_cast<long long>(o.n), o.k, o.clusters, threads());
 }
 
 std::string format_report(const MatchBenchOptions& o, const MatchBenchResult& r) {
-  std::string s = fmt("%-44s %10s %10s %10s  %s\n", "step", "seconds", "pairs", "peak RSS", "");
+  std::string s = strprintf("%-44s %10s %10s %10s  %s\n", "step", "seconds", "pairs", "peak RSS", "");
   double ref_knn = 0, exact = 0, weights = 0, ref_fw = 0, approx = 0, approx_w = 0;
   for (const auto& row : r.rows) {
-    s += fmt("%-44s %10.2f %10lld %10s  %s\n", row.name.c_str(), row.seconds, static_cast<long long>(row.pairs),
-             row.peak_rss_bytes ? bytes(row.peak_rss_bytes).c_str() : "-", row.note.c_str());
+    s += strprintf("%-44s %10.2f %10lld %10s  %s\n", row.name.c_str(), row.seconds, static_cast<long long>(row.pairs),
+                   row.peak_rss_bytes ? bytes(row.peak_rss_bytes).c_str() : "-", row.note.c_str());
     if (row.name.rfind("reference find_knn", 0) == 0) ref_knn = row.seconds;
     if (row.name == "epe match --index exact") exact = row.seconds;
     if (row.name == "epe weights") weights = row.seconds;
@@ -124,17 +115,17 @@ std::string format_report(const MatchBenchOptions& o, const MatchBenchResult& r)
     if (row.name.rfind("epe match --index", 0) == 0 && row.name != "epe match --index exact") approx = row.seconds;
     if (row.name == "epe weights (approximate match)") approx_w = row.seconds;
   }
-  s += fmt("recall@%d of %s: %.4f\n", o.k, r.approx.c_str(), r.recall);
+  s += strprintf("recall@%d of %s: %.4f\n", o.k, r.approx.c_str(), r.recall);
   if (r.part_memory_bytes)
-    s += fmt("sharded exact match: search memory per part %s vs %s unsharded (%.2fx less); merged store %s\n",
-             bytes(r.part_memory_bytes).c_str(), bytes(r.whole_memory_bytes).c_str(),
-             static_cast<double>(r.whole_memory_bytes) / r.part_memory_bytes,
-             r.sharded_equal ? "equal to the unsharded exact store" : "DIFFERS from the unsharded exact store");
+    s += strprintf("sharded exact match: search memory per part %s vs %s unsharded (%.2fx less); merged store %s\n",
+                   bytes(r.part_memory_bytes).c_str(), bytes(r.whole_memory_bytes).c_str(),
+                   static_cast<double>(r.whole_memory_bytes) / r.part_memory_bytes,
+                   r.sharded_equal ? "equal to the unsharded exact store" : "DIFFERS from the unsharded exact store");
   if (ref_knn > 0) {
-    s += fmt("ratio reference find_knn / epe exact match:              %.2fx\n", ref_knn / exact);
-    s += fmt("ratio reference filter+weights / epe weights:            %.0fx\n", ref_fw / weights);
-    s += fmt("ratio reference three scripts / epe approx match+weights: %.1fx\n",
-             (ref_knn + ref_fw) / (approx + approx_w));
+    s += strprintf("ratio reference find_knn / epe exact match:              %.2fx\n", ref_knn / exact);
+    s += strprintf("ratio reference filter+weights / epe weights:            %.0fx\n", ref_fw / weights);
+    s += strprintf("ratio reference three scripts / epe approx match+weights: %.1fx\n",
+                   (ref_knn + ref_fw) / (approx + approx_w));
   }
   return s;
 }
@@ -159,17 +150,18 @@ void add_options(OptionSet& s, LayoutBenchOptions& o) {
 }
 
 std::string format_header(const LayoutBenchOptions& o) {
-  return fmt("bench layout: label maps of %dx%d, grid %s, %d threads\n", o.height, o.width, o.grid.c_str(), threads());
+  return strprintf("bench layout: label maps of %dx%d, grid %s, %d threads\n", o.height, o.width, o.grid.c_str(),
+                   threads());
 }
 
 std::string format_report(const LayoutBenchOptions&, const std::vector<LayoutBenchRow>& rows) {
-  std::string s = fmt("%10s %10s %12s %12s\n", "frames", "seconds", "maps/s", "peak RSS");
+  std::string s = strprintf("%10s %10s %12s %12s\n", "frames", "seconds", "maps/s", "peak RSS");
   for (const auto& r : rows)
-    s += fmt("%10lld %10.2f %12.1f %12s\n", static_cast<long long>(r.frames), r.seconds, r.maps_per_s,
-             bytes(r.peak_rss_bytes).c_str());
-  return s + fmt("peak memory growth from %lld to %lld frames: %s\n", static_cast<long long>(rows[0].frames),
-                 static_cast<long long>(rows[1].frames),
-                 bytes(rows[1].peak_rss_bytes - rows[0].peak_rss_bytes).c_str());
+    s += strprintf("%10lld %10.2f %12.1f %12s\n", static_cast<long long>(r.frames), r.seconds, r.maps_per_s,
+                   bytes(r.peak_rss_bytes).c_str());
+  return s + strprintf("peak memory growth from %lld to %lld frames: %s\n", static_cast<long long>(rows[0].frames),
+                       static_cast<long long>(rows[1].frames),
+                       bytes(rows[1].peak_rss_bytes - rows[0].peak_rss_bytes).c_str());
 }
 
 // ---------------------------------------------------------------- metrics
@@ -192,12 +184,12 @@ void add_options(OptionSet& s, MetricsBenchOptions& o) {
 }
 
 std::string format_header(const MetricsBenchOptions&) {
-  return fmt("bench metrics: %d threads\n", threads());
+  return strprintf("bench metrics: %d threads\n", threads());
 }
 
 std::string format_report(const MetricsBenchOptions&, const std::vector<MetricsBenchRow>& rows) {
   std::string s;
-  for (const auto& r : rows) s += fmt("%-62s %9.2f s   %s\n", r.name.c_str(), r.seconds, r.result.c_str());
+  for (const auto& r : rows) s += strprintf("%-62s %9.2f s   %s\n", r.name.c_str(), r.seconds, r.result.c_str());
   return s;
 }
 
@@ -211,7 +203,7 @@ BenchText bench_text(const GeneratorBenchOptions&) {
 }
 
 void add_options(OptionSet& s, GeneratorBenchOptions& o) {
-  s.add("preset", &o.preset, "paper | tiny");
+  s.add("preset", &o.preset, "network configuration", nn::network_presets());
   s.add("size", &o.size, "crop side");
   s.add("iterations", &o.iterations, "timed passes");
   add_device_option(s, &o.device);
@@ -223,15 +215,18 @@ void add_options(OptionSet& s, GeneratorBenchOptions& o) {
 }
 
 std::string format_header(const GeneratorBenchOptions& o) {
-  return fmt("bench generator: %s preset, %dx%d, device %s, %s, %d threads\n", o.preset.c_str(), o.size, o.size,
-             o.device.c_str(), o.precision.c_str(), threads());
+  return strprintf("bench generator: %s preset, %dx%d, device %s, %s, %d threads\n",
+                   choice_name(nn::network_presets(), o.preset).c_str(), o.size, o.size, o.device.c_str(),
+                   o.precision.c_str(), threads());
 }
 
 std::string format_report(const GeneratorBenchOptions& o, const GeneratorBenchResult& r) {
-  std::string s = fmt("parameters %lld; %d materials present; forward + backward %.2f s (%.3f steps/s); peak RSS %s\n",
-                      static_cast<long long>(r.parameters), r.classes_present, r.seconds_per_pass, r.steps_per_second,
-                      bytes(r.peak_rss_bytes).c_str());
-  if (o.reference_seconds > 0) s += fmt("ratio reference / epe: %.2fx\n", o.reference_seconds / r.seconds_per_pass);
+  std::string s =
+      strprintf("parameters %lld; %d materials present; forward + backward %.2f s (%.3f steps/s); peak RSS %s\n",
+                static_cast<long long>(r.parameters), r.classes_present, r.seconds_per_pass, r.steps_per_second,
+                bytes(r.peak_rss_bytes).c_str());
+  if (o.reference_seconds > 0)
+    s += strprintf("ratio reference / epe: %.2fx\n", o.reference_seconds / r.seconds_per_pass);
   return s;
 }
 

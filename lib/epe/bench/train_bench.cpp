@@ -38,7 +38,8 @@ GeneratorBenchResult bench_generator(const GeneratorBenchOptions& o) {
     at::Tensor m = torch::empty({o.size, o.size}, torch::kInt64);
     for (int r = 0; r < o.size; ++r)
       for (int q = 0; q < o.size; ++q)
-        m[r][q] = std::min(c.num_classes - 1, material_of_cityscapes(f.gt_labels.at<std::uint8_t>(r0 + r, c0 + q)));
+        m[r][q] =
+            std::min(c.num_classes - 1, demo_material_table().of_id[f.gt_labels.at<std::uint8_t>(r0 + r, c0 + q)]);
     cls = torch::one_hot(m, c.num_classes).permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).to(dev);
     r_classes = 0;
     for (int k = 0; k < c.num_classes; ++k) r_classes += cls[0][k].sum().item<double>() > 0;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "epe/core/options.h"
+#include "epe/nn/network_config.h"
 
 namespace epe {
 
@@ -13,7 +14,7 @@ enum class BenchMaterials { demo, uniform };
 const Choices<BenchMaterials>& bench_materials();  // "demo", "uniform"
 
 struct GeneratorBenchOptions {
-  std::string preset = "paper";
+  nn::NetworkPreset preset = nn::NetworkPreset::paper;
   int size = 196;
   int iterations = 2;  // timed passes after one warm-up
   std::string device = "cpu";

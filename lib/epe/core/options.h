@@ -15,6 +15,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,6 +63,9 @@ E parse_choice(const Choices<E>& choices, const std::string& name, const std::st
   throw UserError(cat("option ", option, ": '", name, "' is not one of ", choice_list(choices)));
 }
 
+// Splits "a,b,c" (trimming spaces, dropping empty parts).
+std::vector<std::string> split_list(const std::string& s, char sep = ',');
+
 class OptionSet {
  public:
   // `usage`: e.g. "epe check --list FILE --kind synthetic|real"; `about`: a paragraph for --help.
@@ -104,6 +108,40 @@ class OptionSet {
         help + " (" + choice_list(choices) + ")");
   }
 
+  // An optional enum: unset (empty, the default) or one of `choices`, e.g. an override of a
+  // preset's field.
+  template <class E>
+  Opt add(const std::string& name, std::optional<E>* target, const std::string& help, const Choices<E>& choices) {
+    const std::string option = "--" + name.substr(0, name.find(','));
+    return add_text(
+        name, [target, &choices] { return *target ? choice_name(choices, **target) : std::string(); },
+        [target, &choices, option](const std::string& v) {
+          if (v.empty())
+            target->reset();
+          else
+            *target = parse_choice(choices, v, option);
+        },
+        help + " (" + choice_list(choices) + "; empty = unset)");
+  }
+
+  // A comma-separated list of enum values ("a,b"), each one of `choices`.
+  template <class E>
+  Opt add(const std::string& name, std::vector<E>* target, const std::string& help, const Choices<E>& choices) {
+    const std::string option = "--" + name.substr(0, name.find(','));
+    return add_text(
+        name,
+        [target, &choices] {
+          std::string s;
+          for (E v : *target) s += (s.empty() ? "" : ",") + choice_name(choices, v);
+          return s;
+        },
+        [target, &choices, option](const std::string& v) {
+          target->clear();
+          for (const auto& part : split_list(v)) target->push_back(parse_choice(choices, part, option));
+        },
+        help + " (comma-separated: " + choice_list(choices) + ")");
+  }
+
   // A scalar option read and written through two functions (the value as text).
   Opt add_text(const std::string& name, std::function<std::string()> to_string,
                std::function<void(const std::string&)> assign, const std::string& help);
@@ -144,8 +182,6 @@ EPE_DECLARE_OPTION_TYPE(std::vector<double>)
 EPE_DECLARE_OPTION_TYPE(std::vector<std::string>)
 #undef EPE_DECLARE_OPTION_TYPE
 
-// Splits "a,b,c" (trimming spaces, dropping empty parts).
-std::vector<std::string> split_list(const std::string& s, char sep = ',');
 std::string join(const std::vector<std::string>& parts, const std::string& sep);
 
 // The first line where two recorded option texts (OptionSet::resolved_ini) differ, as

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdarg>
 #include <exception>
 
 #include "epe/core/error.h"
@@ -30,6 +31,18 @@ std::string format_number(double v, const char* printf_format) {
   char buf[64];
   std::snprintf(buf, sizeof buf, printf_format, v);
   return buf;
+}
+
+std::string strprintf(const char* format, ...) {
+  va_list ap, again;
+  va_start(ap, format);
+  va_copy(again, ap);
+  const int n = std::vsnprintf(nullptr, 0, format, ap);
+  va_end(ap);
+  std::string s(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(s.data(), s.size() + 1, format, again);
+  va_end(again);
+  return s;
 }
 
 std::string format_bytes(double b) {
@@ -126,6 +139,18 @@ void Progress::finish() {
   if (finished_) return;
   finished_ = true;
   draw_locked(true);
+}
+
+void Progress::phase(std::string label, std::int64_t total, std::string unit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!finished_ && done_ > 0) draw_locked(true);
+  label_ = std::move(label);
+  total_ = total;
+  unit_ = std::move(unit);
+  done_ = 0;
+  drawn_done_ = -1;
+  finished_ = false;
+  start_ = last_draw_ = std::chrono::steady_clock::now();
 }
 
 void Progress::draw_locked(bool final_line) {

@@ -29,6 +29,10 @@ class Progress {
   void set(std::int64_t done);
   // Prints the final line (count, elapsed time, mean rate). Idempotent.
   void finish();
+  // The next phase of a stage with several (e.g. the features of each set, then crops): finishes
+  // the current line and counts anew from zero under `label`. Library code calls this on the
+  // Progress its caller passed in rather than making bars of its own.
+  void phase(std::string label, std::int64_t total, std::string unit);
 
   std::int64_t done() const;
   double elapsed_s() const;
@@ -61,5 +65,7 @@ std::string format_duration(double seconds);
 std::string format_bytes(double bytes);
 // One number with a printf format (e.g. "%.3f"); "-" for NaN and infinities (report tables).
 std::string format_number(double v, const char* printf_format);
+// printf into a string (console tables and summaries); any length.
+std::string strprintf(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 }  // namespace epe

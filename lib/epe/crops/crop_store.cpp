@@ -62,59 +62,65 @@ CropStoreMeta read_meta(const H5::H5File& f, const std::string& path) {
 
 // ---------------------------------------------------------------- writer
 
+struct CropStoreWriter::Handles {
+  explicit Handles(H5::H5File f) : file(std::move(f)) {}
+  H5::H5File file;
+  H5::DataSet paths, sizes, image, box, features;
+};
+
 CropStoreWriter::CropStoreWriter(const std::string& path, const CropStoreMeta& meta, const std::string& command,
                                  const std::string& options_ini)
-    : file_(h5::create_file(path)), meta_(meta), options_ini_(options_ini) {
-  h5::write_store_header(file_, kCropStoreFormat, kCropStoreVersion, command, options_ini);
-  write_meta(file_, meta_);
-  h5::create_string_rows(file_, "/images/path", 1024);
-  h5::create_rows<std::int32_t>(file_, "/images/size", {2}, 1024);
-  h5::create_rows<std::int32_t>(file_, "/crops/image", {}, 16384);
-  h5::create_rows<std::int32_t>(file_, "/crops/box", {4}, 16384);
+    : h5_(std::make_unique<Handles>(h5::create_file(path))), meta_(meta), options_ini_(options_ini) {
+  h5::write_store_header(h5_->file, kCropStoreFormat, kCropStoreVersion, command, options_ini);
+  write_meta(h5_->file, meta_);
+  h5::create_string_rows(h5_->file, "/images/path", 1024);
+  h5::create_rows<std::int32_t>(h5_->file, "/images/size", {2}, 1024);
+  h5::create_rows<std::int32_t>(h5_->file, "/crops/image", {}, 16384);
+  h5::create_rows<std::int32_t>(h5_->file, "/crops/box", {4}, 16384);
   h5::WriteOptions half;
   half.float16 = true;
   // 256 rows x 512 x 2 bytes = 256 KiB chunks.
-  h5::create_rows<float>(file_, "/features", {static_cast<hsize_t>(meta_.dim)}, 256, half);
+  h5::create_rows<float>(h5_->file, "/features", {static_cast<hsize_t>(meta_.dim)}, 256, half);
   open_datasets();
   commit(0, 0);
 }
 
 CropStoreWriter::CropStoreWriter(const std::string& path)
-    : file_(h5::open_store(path, kCropStoreFormat, kCropStoreVersion, /*writable=*/true)) {
-  meta_ = read_meta(file_, path);
-  options_ini_ = h5::attr_string(file_, "options");
-  EPE_CHECK(!h5::has_attr(file_, "complete") || h5::attr_int(file_, "complete") == 0, "'", path,
+    : h5_(std::make_unique<Handles>(h5::open_store(path, kCropStoreFormat, kCropStoreVersion, /*writable=*/true))) {
+  meta_ = read_meta(h5_->file, path);
+  options_ini_ = h5::attr_string(h5_->file, "options");
+  EPE_CHECK(!h5::has_attr(h5_->file, "complete") || h5::attr_int(h5_->file, "complete") == 0, "'", path,
             "' is a finished crop store, not an interrupted one");
   open_datasets();
-  record_ = read_shard_record(file_, path);
-  frames_done_ = h5::attr_int(file_, "frames_done");
-  frames_skipped_ = h5::attr_int(file_, "frames_skipped");
-  n_images_ = h5::attr_int(file_, "committed_images");
-  n_crops_ = committed_crops_ = h5::attr_int(file_, "committed_crops");
-  EPE_CHECK(n_images_ <= static_cast<std::int64_t>(h5::rows(paths_)) &&
-                n_crops_ <= static_cast<std::int64_t>(h5::rows(features_)),
+  record_ = read_shard_record(h5_->file, path);
+  frames_done_ = h5::attr_int(h5_->file, "frames_done");
+  frames_skipped_ = h5::attr_int(h5_->file, "frames_skipped");
+  n_images_ = h5::attr_int(h5_->file, "committed_images");
+  n_crops_ = committed_crops_ = h5::attr_int(h5_->file, "committed_crops");
+  EPE_CHECK(n_images_ <= static_cast<std::int64_t>(h5::rows(h5_->paths)) &&
+                n_crops_ <= static_cast<std::int64_t>(h5::rows(h5_->features)),
             "'", path, "' is inconsistent (fewer rows than its last commit recorded); start again with --force");
   // Roll back whatever was appended after the last commit.
-  h5::set_rows(paths_, n_images_);
-  h5::set_rows(sizes_, n_images_);
-  h5::set_rows(image_, n_crops_);
-  h5::set_rows(box_, n_crops_);
-  h5::set_rows(features_, n_crops_);
+  h5::set_rows(h5_->paths, n_images_);
+  h5::set_rows(h5_->sizes, n_images_);
+  h5::set_rows(h5_->image, n_crops_);
+  h5::set_rows(h5_->box, n_crops_);
+  h5::set_rows(h5_->features, n_crops_);
 }
 
 CropStoreWriter::~CropStoreWriter() {
   try {
-    file_.close();
+    h5_->file.close();
   } catch (...) {
   }
 }
 
 void CropStoreWriter::open_datasets() {
-  paths_ = h5::open_dataset(file_, "/images/path");
-  sizes_ = h5::open_dataset(file_, "/images/size");
-  image_ = h5::open_dataset(file_, "/crops/image");
-  box_ = h5::open_dataset(file_, "/crops/box");
-  features_ = h5::open_dataset(file_, "/features");
+  h5_->paths = h5::open_dataset(h5_->file, "/images/path");
+  h5_->sizes = h5::open_dataset(h5_->file, "/images/size");
+  h5_->image = h5::open_dataset(h5_->file, "/crops/image");
+  h5_->box = h5::open_dataset(h5_->file, "/crops/box");
+  h5_->features = h5::open_dataset(h5_->file, "/features");
 }
 
 std::int32_t CropStoreWriter::add_image(const std::string& path, int height, int width) {
@@ -135,15 +141,15 @@ void CropStoreWriter::add_crops(const CropBox* boxes, const float* features, std
     box[4 * i + 2] = boxes[i].c0;
     box[4 * i + 3] = boxes[i].c1;
   }
-  h5::append_rows(image_, image.data(), n);
-  h5::append_rows(box_, box.data(), n);
-  h5::append_rows(features_, features, n);
+  h5::append_rows(h5_->image, image.data(), n);
+  h5::append_rows(h5_->box, box.data(), n);
+  h5::append_rows(h5_->features, features, n);
   n_crops_ += n;
 }
 
 void CropStoreWriter::commit(std::int64_t frames_done, std::int64_t frames_skipped) {
-  h5::append_strings(paths_, pending_paths_);
-  h5::append_rows(sizes_, pending_sizes_.data(), pending_paths_.size());
+  h5::append_strings(h5_->paths, pending_paths_);
+  h5::append_rows(h5_->sizes, pending_sizes_.data(), pending_paths_.size());
   n_images_ += static_cast<std::int64_t>(pending_paths_.size());
   pending_paths_.clear();
   pending_sizes_.clear();
@@ -151,40 +157,46 @@ void CropStoreWriter::commit(std::int64_t frames_done, std::int64_t frames_skipp
   frames_skipped_ = frames_skipped;
   committed_crops_ = n_crops_;
   // Data first, then the counters that make it part of the store.
-  file_.flush(H5F_SCOPE_GLOBAL);
-  h5::set_attr(file_, "committed_images", n_images_);
-  h5::set_attr(file_, "committed_crops", n_crops_);
-  h5::set_attr(file_, "frames_done", frames_done_);
-  h5::set_attr(file_, "frames_skipped", frames_skipped_);
-  file_.flush(H5F_SCOPE_GLOBAL);
+  h5_->file.flush(H5F_SCOPE_GLOBAL);
+  h5::set_attr(h5_->file, "committed_images", n_images_);
+  h5::set_attr(h5_->file, "committed_crops", n_crops_);
+  h5::set_attr(h5_->file, "frames_done", frames_done_);
+  h5::set_attr(h5_->file, "frames_skipped", frames_skipped_);
+  h5_->file.flush(H5F_SCOPE_GLOBAL);
 }
 
 void CropStoreWriter::record_list(const ShardRecord& record) {
   record_ = record;
-  write_shard_record(file_, record_);
-  file_.flush(H5F_SCOPE_GLOBAL);
+  write_shard_record(h5_->file, record_);
+  h5_->file.flush(H5F_SCOPE_GLOBAL);
 }
 
 void CropStoreWriter::finish() {
   EPE_ASSERT(pending_paths_.empty() && committed_crops_ == n_crops_, "CropStoreWriter::finish before commit");
-  h5::set_attr(file_, "complete", 1);
-  file_.flush(H5F_SCOPE_GLOBAL);
-  file_.close();
+  h5::set_attr(h5_->file, "complete", 1);
+  h5_->file.flush(H5F_SCOPE_GLOBAL);
+  h5_->file.close();
 }
 
 // ---------------------------------------------------------------- reader
 
+struct CropStore::Handles {
+  explicit Handles(H5::H5File f) : file(std::move(f)) {}
+  H5::H5File file;
+  H5::DataSet features;
+};
+
 CropStore::CropStore(const std::string& path)
-    : path_(path), file_(h5::open_store(path, kCropStoreFormat, kCropStoreVersion)) {
-  EPE_CHECK(h5::has_attr(file_, "complete") && h5::attr_int(file_, "complete") == 1, "'", path,
+    : path_(path), h5_(std::make_shared<Handles>(h5::open_store(path, kCropStoreFormat, kCropStoreVersion))) {
+  EPE_CHECK(h5::has_attr(h5_->file, "complete") && h5::attr_int(h5_->file, "complete") == 1, "'", path,
             "' is an unfinished crop store (an interrupted run); continue it with epe crops --resume");
-  meta_ = read_meta(file_, path);
-  record_ = read_shard_record(file_, path);
-  frames_done_ = h5::attr_int(file_, "frames_done");
-  frames_skipped_ = h5::attr_int(file_, "frames_skipped");
-  paths_ = h5::read_strings(file_, "/images/path");
+  meta_ = read_meta(h5_->file, path);
+  record_ = read_shard_record(h5_->file, path);
+  frames_done_ = h5::attr_int(h5_->file, "frames_done");
+  frames_skipped_ = h5::attr_int(h5_->file, "frames_skipped");
+  paths_ = h5::read_strings(h5_->file, "/images/path");
   std::vector<hsize_t> d;
-  std::vector<std::int32_t> sizes = h5::read<std::int32_t>(file_, "/images/size", &d);
+  std::vector<std::int32_t> sizes = h5::read<std::int32_t>(h5_->file, "/images/size", &d);
   EPE_CHECK(d.size() == 2 && d[1] == 2 && d[0] == paths_.size(), "'", path,
             "': /images/size must be [n_images, 2] with n_images = ", paths_.size());
   for (size_t i = 0; i < paths_.size(); ++i) {
@@ -192,13 +204,13 @@ CropStore::CropStore(const std::string& path)
     EPE_CHECK(sizes[2 * i] > 0 && sizes[2 * i + 1] > 0, "'", path, "': image ", i, " has size ", sizes[2 * i], "x",
               sizes[2 * i + 1]);
   }
-  std::vector<std::int32_t> image = h5::read<std::int32_t>(file_, "/crops/image", &d);
+  std::vector<std::int32_t> image = h5::read<std::int32_t>(h5_->file, "/crops/image", &d);
   EPE_CHECK(d.size() == 1, "'", path, "': /crops/image must be 1-D");
-  std::vector<std::int32_t> box = h5::read<std::int32_t>(file_, "/crops/box", &d);
+  std::vector<std::int32_t> box = h5::read<std::int32_t>(h5_->file, "/crops/box", &d);
   EPE_CHECK(d.size() == 2 && d[1] == 4 && d[0] == image.size(), "'", path, "': /crops/box must be [", image.size(),
             ", 4]");
-  features_ = h5::open_dataset(file_, "/features");
-  std::vector<hsize_t> fd = h5::shape(file_, "/features");
+  h5_->features = h5::open_dataset(h5_->file, "/features");
+  std::vector<hsize_t> fd = h5::shape(h5_->file, "/features");
   EPE_CHECK(fd.size() == 2 && fd[0] == image.size() && fd[1] == static_cast<hsize_t>(meta_.dim), "'", path,
             "': /features must be [", image.size(), ", ", meta_.dim, "]");
   boxes_.resize(image.size());
@@ -215,12 +227,12 @@ CropStore::CropStore(const std::string& path)
 }
 
 std::string CropStore::attr(const std::string& name) const {
-  if (!h5::has_attr(file_, name)) return "";
-  return h5::attr_as_text(file_.openAttribute(name));
+  if (!h5::has_attr(h5_->file, name)) return "";
+  return h5::attr_as_text(h5_->file.openAttribute(name));
 }
 
 std::vector<float> CropStore::features(std::int64_t begin, std::int64_t count) const {
-  return h5::read_rows<float>(features_, begin, count);
+  return h5::read_rows<float>(h5_->features, begin, count);
 }
 
 std::vector<std::uint16_t> CropStore::features_f16(std::int64_t begin, std::int64_t count) const {
@@ -230,10 +242,10 @@ std::vector<std::uint16_t> CropStore::features_f16(std::int64_t begin, std::int6
   try {
     hsize_t start[2] = {static_cast<hsize_t>(begin), 0},
             cnt[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(meta_.dim)};
-    H5::DataSpace file = features_.getSpace();
+    H5::DataSpace file = h5_->features.getSpace();
     file.selectHyperslab(H5S_SELECT_SET, cnt, start);
     H5::DataSpace mem(2, cnt);
-    features_.read(out.data(), h5::float16_type(), mem, file);
+    h5_->features.read(out.data(), h5::float16_type(), mem, file);
   } catch (const H5::Exception& e) {
     throw UserError(cat("'", path_, "': cannot read /features (damaged file?): ", e.getDetailMsg()));
   }

@@ -17,10 +17,9 @@
 // The writer appends while it runs (bounded memory) and keeps the file consistent at every
 // commit(), so an interrupted run can be resumed from its last committed frame.
 
-#include <H5Cpp.h>
-
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -90,8 +89,8 @@ class CropStoreWriter {
 
  private:
   void open_datasets();
-  H5::H5File file_;
-  H5::DataSet paths_, sizes_, image_, box_, features_;
+  struct Handles;  // the HDF5 file and its datasets (HDF5 stays out of this header)
+  std::unique_ptr<Handles> h5_;
   CropStoreMeta meta_;
   ShardRecord record_;
   std::string options_ini_;
@@ -133,8 +132,8 @@ class CropStore {
 
  private:
   std::string path_;
-  H5::H5File file_;
-  H5::DataSet features_;
+  struct Handles;  // the open file and /features, shared by copies of this reader
+  std::shared_ptr<Handles> h5_;
   CropStoreMeta meta_;
   ShardRecord record_;
   std::int64_t frames_done_ = 0, frames_skipped_ = 0;

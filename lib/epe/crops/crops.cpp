@@ -253,9 +253,9 @@ CropsResult compute_crops(const CropsOptions& o, Progress* progress) {
     if (o.norm == CropNorm::dataset) {
       std::vector<std::string> images;
       for (const auto& r : list.rows) images.push_back(r.image());
-      Progress stats_progress("crops: dataset statistics", 0, "frames");
-      ChannelStats s = dataset_channel_stats(images, o.norm_frames, o.seed, o.decode_threads, &stats_progress);
-      stats_progress.finish();
+      if (progress) progress->phase("crops: dataset statistics", 0, "frames");
+      ChannelStats s = dataset_channel_stats(images, o.norm_frames, o.seed, o.decode_threads, progress);
+      if (progress) progress->phase("crops", 0, "frames");
       meta.norm_mean = s.mean;
       meta.norm_std = s.std;
       log_info("dataset statistics over ", s.frames, " frames: mean ", s.mean[0], " ", s.mean[1], " ", s.mean[2],

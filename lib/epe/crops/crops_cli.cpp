@@ -58,13 +58,10 @@ std::string format_summary(const CropsOptions& o, const CropsResult& r) {
   s += cat("crops: ", r.crops, " crops from ", r.frames, " frames (", choice_name(crop_modes(), o.mode), " mode");
   if (r.frames_skipped) s += cat(", ", r.frames_skipped, " frames smaller than the crop skipped");
   if (r.frames_resumed) s += cat(", ", r.frames_resumed, " frames from the interrupted run");
-  char buf[256];
-  std::snprintf(buf, sizeof buf, ") in %s, %.1f crops/s\n", format_duration(r.seconds).c_str(), rate);
-  s += buf;
+  s += strprintf(") in %s, %.1f crops/s\n", format_duration(r.seconds).c_str(), rate);
   s += cat("  weights: ", r.weights, r.random_weights ? "  (RANDOM INITIALISATION)" : "", "\n");
-  std::snprintf(buf, sizeof buf, "  normalisation: mean %.4f %.4f %.4f, std %.4f %.4f %.4f (%s)\n", r.mean[0],
-                r.mean[1], r.mean[2], r.std[0], r.std[1], r.std[2], choice_name(crop_norms(), o.norm).c_str());
-  s += buf;
+  s += strprintf("  normalisation: mean %.4f %.4f %.4f, std %.4f %.4f %.4f (%s)\n", r.mean[0], r.mean[1], r.mean[2],
+                 r.std[0], r.std[1], r.std[2], choice_name(crop_norms(), o.norm).c_str());
   s += cat("  store: ", r.out, " (", format_bytes(static_cast<double>(r.bytes)), ")\n");
   return s;
 }

@@ -16,6 +16,7 @@
 #include "epe/io/file_list.h"
 #include "epe/io/gbuffers.h"
 #include "epe/io/image.h"
+#include "epe/io/materials.h"
 
 namespace fs = std::filesystem;
 
@@ -29,57 +30,9 @@ void DemoOptions::check() const {
   EPE_CHECK(threads >= 0, "option --threads: must be >= 0");
 }
 
-const std::vector<std::string>& material_names() {
-  static const std::vector<std::string> names = {"sky",          "road",        "vehicle",        "terrain",
-                                                 "vegetation",   "person",      "infrastructure", "traffic light",
-                                                 "traffic sign", "ego vehicle", "building",       "unlabeled"};
-  return names;
-}
-
-int material_of_cityscapes(int id) {
-  switch (id) {
-    case cs::sky:
-      return 0;
-    case cs::road:
-    case cs::sidewalk:
-    case 9:
-    case 10:
-      return 1;
-    case cs::car:
-    case 27:
-    case 28:
-    case 29:
-    case 30:
-    case 31:
-    case 32:
-    case 33:
-      return 2;
-    case cs::terrain:
-      return 3;
-    case cs::vegetation:
-      return 4;
-    case cs::person:
-    case 25:
-      return 5;
-    case 12:
-    case 13:
-    case 14:
-    case 15:
-    case 16:
-    case cs::pole:
-    case 18:
-      return 6;
-    case 19:
-      return 7;
-    case cs::traffic_sign:
-      return 8;
-    case 1:
-      return 9;
-    case cs::building:
-      return 10;
-    default:
-      return 11;
-  }
+const MaterialTable& demo_material_table() {
+  static const MaterialTable t = MaterialTable::read(default_material_table());
+  return t;
 }
 
 const std::vector<std::string>& demo_gbuffer_channels() {
@@ -359,6 +312,7 @@ DemoFrame render(const SceneStyle& st, bool real, bool synthetic_texture, int h,
   fr.image = cv::Mat(h, w, CV_32FC3);
   std::vector<cv::Mat> gb(8);
   for (auto& m : gb) m = cv::Mat(h, w, CV_32FC1);
+  const MaterialTable& materials = demo_material_table();
   for (int r = 0; r < h; ++r)
     for (int col = 0; col < w; ++col) {
       int lab = c.label.at<std::uint8_t>(r, col);
@@ -368,7 +322,7 @@ DemoFrame render(const SceneStyle& st, bool real, bool synthetic_texture, int h,
       gb[0].at<float>(r, col) = c.depth.at<float>(r, col);
       for (int k = 0; k < 3; ++k) gb[1 + k].at<float>(r, col) = n[k];
       for (int k = 0; k < 3; ++k) gb[4 + k].at<float>(r, col) = a[k];
-      gb[7].at<float>(r, col) = static_cast<float>(material_of_cityscapes(lab));
+      gb[7].at<float>(r, col) = static_cast<float>(materials.of_id[lab]);
     }
   cv::merge(gb, fr.gbuffers);
   return fr;
@@ -421,6 +375,7 @@ DemoResult make_demo_data(const DemoOptions& opt, Progress* progress) {
   opt.check();
   Timer t0;
   cityscapes_to_universal();  // fail early when data/ is missing
+  demo_material_table();
   {
     std::error_code ec;
     if (opt.force && fs::is_directory(opt.out, ec) && !fs::is_empty(opt.out, ec) &&

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "epe/core/options.h"
+#include "epe/io/materials.h"
 
 namespace epe {
 
@@ -39,11 +40,9 @@ constexpr int road = 7, sidewalk = 8, building = 11, pole = 17, traffic_sign = 2
               sky = 23, person = 24, car = 26;
 }
 
-// Material classes routing the G-buffer encoder (docs/DESIGN.md §3), stored in the `material`
-// G-buffer channel as the index in this list.
-const std::vector<std::string>& material_names();
-// Cityscapes label id → material index (unlisted ids → "unlabeled").
-int material_of_cityscapes(int id);
+// The material of each Cityscapes id (docs/DESIGN.md §3) that the `material` G-buffer channel
+// stores: the shipped default table (io/materials.h), read once; `epe train` reads the same file.
+const MaterialTable& demo_material_table();
 
 // One rendered frame, before it is written: what the renderer knows exactly.
 struct DemoFrame {

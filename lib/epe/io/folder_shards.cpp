@@ -98,6 +98,17 @@ bool folder_shard_complete(const std::string& dir, const FolderShard& want, bool
                       "); pass --force to replace it"));
 }
 
+FolderShardStart start_folder_shard(const std::string& kind, const std::string& list, std::int64_t rows,
+                                    const Shard& shard, const std::string& name,
+                                    const std::function<std::string()>& record, const std::string& out, bool force) {
+  FolderShardStart s;
+  s.list = (fs::path(out) / (name + ".csv")).string();
+  if (!shard.active()) return s;
+  s.shard = folder_shard_of(kind, list, rows, shard, name, record());
+  s.already_complete = folder_shard_complete(out, s.shard, force);
+  return s;
+}
+
 FolderMergeResult merge_folder_shards(const std::string& kind, const std::vector<std::string>& dirs,
                                       const std::string& out, bool force) {
   EPE_CHECK(!out.empty(), "option --out is required");

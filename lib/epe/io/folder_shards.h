@@ -16,6 +16,7 @@
 // with every row: the folder one unsharded run writes.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,18 @@ FolderShard folder_shard_of(const std::string& kind, const std::string& list, st
 // nothing is there or `force` (the stage replaces it). UserError when something else is there,
 // saying what differs.
 bool folder_shard_complete(const std::string& dir, const FolderShard& want, bool force);
+
+// The start of a stage that writes a folder: with `shard` active, its shard record (`record()`
+// is called only then) and whether `out` already holds that shard finished. Not sharded:
+// nothing (the stage checks `out` with check_output_path itself).
+struct FolderShardStart {
+  FolderShard shard;              // empty when not sharded
+  bool already_complete = false;  // the stage does nothing then
+  std::string list;               // OUT/<name>.csv
+};
+FolderShardStart start_folder_shard(const std::string& kind, const std::string& list, std::int64_t rows,
+                                    const Shard& shard, const std::string& name,
+                                    const std::function<std::string()>& record, const std::string& out, bool force);
 
 struct FolderMergeResult {
   int shards = 0;

@@ -12,6 +12,7 @@
 #include "epe/core/options.h"
 #include "epe/core/rng.h"
 #include "epe/core/stage_options.h"
+#include "epe/io/image_set.h"
 #include "epe/io/labels.h"
 
 namespace fs = std::filesystem;
@@ -62,8 +63,7 @@ std::string lower(std::string s) {
 }
 
 bool is_image(const fs::path& p) {
-  const std::string e = lower(p.extension().string());
-  return e == ".png" || e == ".jpg" || e == ".jpeg";
+  return is_image_file(p.string());
 }
 
 // Regular files under `dir` (recursive, sorted) that `keep` accepts.

@@ -26,22 +26,17 @@ void add_options(OptionSet& s, LayoutOptions& o) {
 }
 
 std::string format_summary(const LayoutOptions& o, const LayoutResult& r) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, "layout: %lld + %lld label maps (%s, grid %dx%d), %.0f maps/s, in %s\n",
-                static_cast<long long>(r.a.frames), static_cast<long long>(r.b.frames), to_string(o.labels), r.a.grid_h,
-                r.a.grid_w, r.frames_per_second, format_duration(r.seconds).c_str());
-  std::string s = buf;
-  std::snprintf(buf, sizeof buf, "  overall mismatch: TV %.4f, JS %.4f (0 = same layout, 1 = disjoint)\n",
-                r.comparison.overall_tv, r.comparison.overall_js);
-  s += buf;
-  std::snprintf(buf, sizeof buf, "  %-24s %9s %9s %7s %7s %9s\n", "class (largest mismatch)", r.a.name.c_str(),
-                r.b.name.c_str(), "TV", "JS", "mismatch");
-  s += buf;
+  std::string s = strprintf("layout: %lld + %lld label maps (%s, grid %dx%d), %.0f maps/s, in %s\n",
+                            static_cast<long long>(r.a.frames), static_cast<long long>(r.b.frames), to_string(o.labels),
+                            r.a.grid_h, r.a.grid_w, r.frames_per_second, format_duration(r.seconds).c_str());
+  s += strprintf("  overall mismatch: TV %.4f, JS %.4f (0 = same layout, 1 = disjoint)\n", r.comparison.overall_tv,
+                 r.comparison.overall_js);
+  s += strprintf("  %-24s %9s %9s %7s %7s %9s\n", "class (largest mismatch)", r.a.name.c_str(), r.b.name.c_str(), "TV",
+                 "JS", "mismatch");
   for (std::size_t i = 0; i < r.comparison.classes.size() && i < 10; ++i) {
     const auto& k = r.comparison.classes[i];
-    std::snprintf(buf, sizeof buf, "  %-24s %8.2f%% %8.2f%% %7.3f %7.3f %9.4f\n", k.name.substr(0, 24).c_str(),
-                  100 * k.share_a, 100 * k.share_b, k.tv, k.js, k.mismatch);
-    s += buf;
+    s += strprintf("  %-24s %8.2f%% %8.2f%% %7.3f %7.3f %9.4f\n", k.name.substr(0, 24).c_str(), 100 * k.share_a,
+                   100 * k.share_b, k.tv, k.js, k.mismatch);
   }
   if (!r.sampling.empty())
     s += cat("  sampling analysis (", o.matches, "):\n", format_sampling_table(r.sampling, false));

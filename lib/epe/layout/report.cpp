@@ -326,16 +326,14 @@ LayoutResult run_layout(const LayoutOptions& o, Progress* progress) {
   r.frames_per_second = scan_s > 0 ? double(r.a.frames + r.b.frames) / scan_s : 0.0;
   r.comparison = compare_layouts(r.a, r.b);
   if (!o.matches.empty()) {
-    if (progress) progress->finish();
     SamplingOptions so;
     so.matches = o.matches;
     so.pairs = o.pairs;
     so.grid = o.sample_grid;
     so.seed = o.seed;
     so.threads = o.threads;
-    Progress sp("layout sampling", 0, "label maps");
-    r.sampling = sampling_analysis(so, la, lb, kind, &sp);
-    sp.finish();
+    if (progress) progress->phase("layout sampling", 0, "label maps");
+    r.sampling = sampling_analysis(so, la, lb, kind, progress);
   }
 
   const fs::path tmp = dir.temp_path();

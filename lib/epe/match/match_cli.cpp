@@ -79,13 +79,12 @@ void add_options(OptionSet& s, WeightsOptions& o) {
 }
 
 std::string format_summary(const WeightsOptions& o, const WeightsResult& r) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "weights: %lld pairs, %d frame size(s), max density %d, weight min %.4g mean %.4g "
-                "max %.4g, in %s\n",
-                static_cast<long long>(r.pairs), r.sizes, r.max_density, r.min_weight, r.mean_weight, r.max_weight,
-                format_duration(r.seconds).c_str());
-  return cat(buf, "  store: ", o.store, o.density_png.empty() ? "" : "\n  density: ", o.density_png, "\n");
+  const std::string head = strprintf(
+      "weights: %lld pairs, %d frame size(s), max density %d, weight min %.4g mean %.4g "
+      "max %.4g, in %s\n",
+      static_cast<long long>(r.pairs), r.sizes, r.max_density, r.min_weight, r.mean_weight, r.max_weight,
+      format_duration(r.seconds).c_str());
+  return cat(head, "  store: ", o.store, o.density_png.empty() ? "" : "\n  density: ", o.density_png, "\n");
 }
 
 void add_options(OptionSet& s, ShowMatchesOptions& o) {
@@ -100,12 +99,8 @@ void add_options(OptionSet& s, ShowMatchesOptions& o) {
 
 std::string format_summary(const ShowMatchesOptions& o, const ShowMatchesResult& r) {
   std::string s = cat("show-matches: ", r.shown, " pairs drawn -> ", o.out, "\n  pairs per band:");
-  char buf[96];
-  for (size_t b = 0; b < r.pairs_in_band.size(); ++b) {
-    std::snprintf(buf, sizeof buf, " [%.2f,%.2f) %lld", o.bands[b], o.bands[b + 1],
-                  static_cast<long long>(r.pairs_in_band[b]));
-    s += buf;
-  }
+  for (size_t b = 0; b < r.pairs_in_band.size(); ++b)
+    s += strprintf(" [%.2f,%.2f) %lld", o.bands[b], o.bands[b + 1], static_cast<long long>(r.pairs_in_band[b]));
   return s + "\n";
 }
 

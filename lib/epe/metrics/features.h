@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "epe/io/image_set.h"
 #include "epe/io/labels.h"
 #include "epe/metrics/kernel.h"
 #include "epe/metrics/resize.h"
@@ -25,20 +26,6 @@ class Vgg16;
 
 inline constexpr const char* kFeatureStoreFormat = "features";
 inline constexpr int kFeatureStoreVersion = 1;
-
-// A list (synthetic, real, or one image per line) or a folder of PNG/JPEG images (sorted).
-struct ImageSet {
-  std::string source;                  // the list or folder as given
-  std::vector<std::string> images;     // resolved paths
-  std::vector<std::string> labels;     // robust label maps ("" when the list has none)
-  LabelFormat label_format;            // how they are encoded (the list's directives)
-  std::vector<std::string> gt_labels;  // GT label maps of a synthetic list's rows ("" otherwise)
-  LabelFormat gt_format;
-  std::vector<long> lines;                 // line in the list (0 for a folder)
-  std::string checksum;                    // SHA-256 of paths, sizes and modification times
-  std::string where(std::size_t i) const;  // "list.csv:12" or the file, for messages
-};
-ImageSet read_image_set(const std::string& list_or_folder);
 
 // The pixel range an Inception expects: [0, 255] (clean-fid's and torch-fidelity's) or [0, 1].
 enum class InceptionRange { u8, unit };

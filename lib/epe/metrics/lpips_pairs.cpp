@@ -10,6 +10,7 @@
 #include "epe/core/error.h"
 #include "epe/core/progress.h"
 #include "epe/io/image.h"
+#include "epe/io/image_set.h"
 #include "epe/metrics/features.h"
 #include "epe/metrics/kernel.h"
 #include "epe/nn/convert.h"
@@ -20,23 +21,13 @@ namespace fs = std::filesystem;
 
 namespace epe {
 
-namespace {
-
-bool is_image(const std::string& p) {
-  std::string ext = fs::path(p).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
-}
-
-}  // namespace
-
 LpipsPairsResult lpips_pairs(const LpipsPairsOptions& o, Progress* progress) {
   EPE_CHECK(!o.a.empty() && !o.b.empty(), "epe lpips needs two images or two lists");
   if (!o.out.empty()) check_output_path(o.out, o.force);
   LpipsPairsResult r;
   std::vector<std::string> wa, wb;  // where, for messages
-  if (is_image(o.a) || is_image(o.b)) {
-    EPE_CHECK(is_image(o.a) && is_image(o.b), "epe lpips: give two images or two lists, not one of each");
+  if (is_image_file(o.a) || is_image_file(o.b)) {
+    EPE_CHECK(is_image_file(o.a) && is_image_file(o.b), "epe lpips: give two images or two lists, not one of each");
     r.a = {o.a};
     r.b = {o.b};
     wa = {o.a};

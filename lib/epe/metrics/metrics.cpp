@@ -41,9 +41,6 @@ void MetricsOptions::check() const {
   EPE_CHECK(names.empty() || names.size() == fakes.size(), "option --names: give one name per --fake (", fakes.size(),
             "), got ", names.size());
   EPE_CHECK(!metrics.empty(), "option --metrics is empty");
-  for (const auto& m : metrics)
-    EPE_CHECK(m == "fid" || m == "kid" || m == "kvd" || m == "skvd" || m == "ckvd" || m == "prdc" || m == "semantic",
-              "option --metrics: '", m, "' is not one of fid, kid, kvd, skvd, ckvd, prdc, semantic");
   EPE_CHECK(prdc_k >= 1, "option --prdc-k must be >= 1");
   EPE_CHECK(!out.empty(), "option --out is required");
   EPE_CHECK(!shard.active() || cache.empty(),
@@ -51,9 +48,19 @@ void MetricsOptions::check() const {
             "jobs into a cache with epe merge features --out CACHE, then run epe metrics --cache CACHE unsharded");
   EPE_CHECK(kid_subsets >= 1 && kid_subset_size >= 2, "options --kid-subsets >= 1 and --kid-subset-size >= 2");
   extractor.check();
-  const auto asked = [&](const char* m) { return std::find(metrics.begin(), metrics.end(), m) != metrics.end(); };
-  if (asked("skvd") || asked("ckvd")) skvd.check();
-  if (asked("semantic")) semantic.check();
+  if (wants(Metric::skvd) || wants(Metric::ckvd)) skvd.check();
+  if (wants(Metric::semantic)) semantic.check();
+}
+
+bool MetricsOptions::wants(Metric m) const {
+  return std::find(metrics.begin(), metrics.end(), m) != metrics.end();
+}
+
+const Choices<Metric>& metric_kinds() {
+  static const Choices<Metric> c{{"fid", Metric::fid},          {"kid", Metric::kid},   {"kvd", Metric::kvd},
+                                 {"skvd", Metric::skvd},        {"ckvd", Metric::ckvd}, {"prdc", Metric::prdc},
+                                 {"semantic", Metric::semantic}};
+  return c;
 }
 
 namespace {
@@ -64,10 +71,6 @@ std::vector<std::string> fake_names(const MetricsOptions& o) {
   std::vector<std::string> names;
   for (const auto& f : o.fakes) names.push_back(fs::path(f).stem().string());
   return names;
-}
-
-bool wants(const MetricsOptions& o, const char* m) {
-  return std::find(o.metrics.begin(), o.metrics.end(), m) != o.metrics.end();
 }
 
 std::string num(double v, const char* f = "%.4f") {
@@ -127,35 +130,35 @@ Protocols protocols(const MetricsOptions& o, const MetricsResult& r, const std::
           o.extractor.resize == ResizeMode::clean       ? " (PIL bicubic on float, as clean-fid's default)"
           : o.extractor.resize == ResizeMode::legacy_tf ? " (TF1 bilinear, as torch-fidelity / pytorch-fid)"
                                                         : " (OpenCV area / bicubic; matches no published tool)");
-  if (wants(o, "fid"))
+  if (o.wants(Metric::fid))
     p.entries.push_back({"fid", cat("Inception features: ", inception_desc, "; ", resize,
                                     "; Fréchet distance, covariances with n - 1")});
-  if (wants(o, "kid"))
+  if (o.wants(Metric::kid))
     p.entries.push_back(
         {"kid", cat("Inception features: ", inception_desc, "; ", resize, "; unbiased MMD², kernel (x·y/d + 1)³, ",
                     o.kid_subsets, " subsets of min(", o.kid_subset_size, ", n_real, n_fake), mean ± std (ddof 0)")});
-  if (wants(o, "kvd"))
+  if (o.wants(Metric::kvd))
     p.entries.push_back({"kvd", cat("VGG-16 features: ", vgg_desc, "; ", resize, "; KID's estimator, ", o.kid_subsets,
                                     " subsets of min(", o.kid_subset_size, ", n_real, n_fake)")});
-  if (wants(o, "skvd") || wants(o, "ckvd")) {
+  if (o.wants(Metric::skvd) || o.wants(Metric::ckvd)) {
     std::string plans;
     for (const auto& row : r.rows)
       if (!row.skvd_protocol.empty() && plans.find(row.skvd_protocol) == std::string::npos)
         plans += (plans.empty() ? "" : " | ") + row.skvd_protocol;
-    if (wants(o, "skvd")) p.entries.push_back({"skvd", cat(plans, "; VGG-16 weights ", vgg_weights)});
-    if (wants(o, "ckvd"))
+    if (o.wants(Metric::skvd)) p.entries.push_back({"skvd", cat(plans, "; VGG-16 weights ", vgg_weights)});
+    if (o.wants(Metric::ckvd))
       p.entries.push_back({"ckvd", cat(plans, "; FeaMGAN's class groups, crops masked to a group covering more than ",
                                        o.skvd.ckvd_min_share,
                                        " of them (mid-grey elsewhere), pairs within the group; "
                                        "all = mean over groups with >= 2 pairs; VGG-16 weights ",
                                        vgg_weights)});
   }
-  if (wants(o, "prdc"))
+  if (o.wants(Metric::prdc))
     p.entries.push_back({"prdc", cat("precision/recall (Kynkäänniemi et al. 2019, torch-fidelity's definition, <=) and "
                                      "density/coverage (Naeem et al. 2020, <), Euclidean distances on ",
                                      o.prdc_features == PrdcFeatures::vgg ? vgg_desc : inception_desc, "; ", resize,
                                      "; k = ", o.prdc_k)});
-  if (wants(o, "semantic"))
+  if (o.wants(Metric::semantic))
     p.entries.push_back(
         {"semantic",
          cat("segmenter ", seg_desc, " with epe segment's protocol (base-size ", o.semantic.protocol.base_size,
@@ -231,23 +234,23 @@ std::string metrics_json(const MetricsOptions& o, const MetricsResult& r, const 
   j.end_object();
   j.key("options").begin_object();
   j.key("metrics").begin_array();
-  for (const auto& m : o.metrics) j.value(m);
+  for (Metric m : o.metrics) j.value(choice_name(metric_kinds(), m));
   j.end_array();
   j.field("seed", static_cast<std::int64_t>(o.seed)).field("resize", to_string(o.extractor.resize));
-  if (wants(o, "fid") || wants(o, "kid")) {
+  if (o.wants(Metric::fid) || o.wants(Metric::kid)) {
     j.field("inception", inception_desc);
   }
-  if (wants(o, "kid")) j.field("kid_subsets", o.kid_subsets).field("kid_subset_size", o.kid_subset_size);
-  if (wants(o, "kvd")) {
+  if (o.wants(Metric::kid)) j.field("kid_subsets", o.kid_subsets).field("kid_subset_size", o.kid_subset_size);
+  if (o.wants(Metric::kvd)) {
     j.field("kvd_extractor", vgg_desc).field("kvd_subsets", o.kid_subsets).field("kvd_subset_size", o.kid_subset_size);
   }
-  if (wants(o, "prdc"))
+  if (o.wants(Metric::prdc))
     j.key("prdc")
         .begin_object()
         .field("k", o.prdc_k)
         .field("features", o.prdc_features == PrdcFeatures::vgg ? vgg_desc : inception_desc)
         .end_object();
-  if (wants(o, "skvd") || wants(o, "ckvd")) {
+  if (o.wants(Metric::skvd) || o.wants(Metric::ckvd)) {
     const SkvdOptions& s = o.skvd;
     j.key("skvd")
         .begin_object()
@@ -268,7 +271,7 @@ std::string metrics_json(const MetricsOptions& o, const MetricsResult& r, const 
         .field("vgg", vgg_desc)
         .end_object();
   }
-  if (wants(o, "semantic"))
+  if (o.wants(Metric::semantic))
     j.key("semantic")
         .begin_object()
         .field("model", seg_desc)
@@ -360,7 +363,7 @@ std::string format_metrics_table(const MetricsResult& r, bool md) {
   return s;
 }
 
-MetricsShardResult extract_metric_shards(const MetricsOptions& o) {
+MetricsShardResult extract_metric_shards(const MetricsOptions& o, Progress* progress) {
   o.check();
   EPE_CHECK(o.shard.active(), "extract_metric_shards: no --shard");
   const Timer t0;
@@ -370,13 +373,16 @@ MetricsShardResult extract_metric_shards(const MetricsOptions& o) {
   const std::vector<std::string> names = fake_names(o);
   for (std::size_t i = 0; i < o.fakes.size(); ++i) sets.emplace_back(names[i], read_image_set(o.fakes[i]));
   std::vector<std::unique_ptr<FeatureExtractor>> extractors;
-  if (wants(o, "fid") || wants(o, "kid") || (wants(o, "prdc") && o.prdc_features == PrdcFeatures::inception))
+  if (o.wants(Metric::fid) || o.wants(Metric::kid) ||
+      (o.wants(Metric::prdc) && o.prdc_features == PrdcFeatures::inception))
     extractors.push_back(make_inception_extractor(o.extractor));
-  if (wants(o, "kvd") || (wants(o, "prdc") && o.prdc_features == PrdcFeatures::vgg))
+  if (o.wants(Metric::kvd) || (o.wants(Metric::prdc) && o.prdc_features == PrdcFeatures::vgg))
     extractors.push_back(make_vgg_extractor(o.extractor));
-  for (const char* m : {"skvd", "ckvd", "semantic"})
-    if (wants(o, m)) r.skipped.push_back(m);
-  EPE_CHECK(!extractors.empty(), "option --shard: the metrics asked (", join(o.metrics, ","),
+  std::vector<std::string> asked;
+  for (Metric m : o.metrics) asked.push_back(choice_name(metric_kinds(), m));
+  for (Metric m : {Metric::skvd, Metric::ckvd, Metric::semantic})
+    if (o.wants(m)) r.skipped.push_back(choice_name(metric_kinds(), m));
+  EPE_CHECK(!extractors.empty(), "option --shard: the metrics asked (", join(asked, ","),
             ") need no whole-frame features; a shard run extracts the Inception features of fid, kid and prdc and "
             "the VGG-16 features of kvd (sKVD/cKVD crops and semantic labels are computed by the unsharded run)");
   for (const auto& ex : extractors)
@@ -387,15 +393,16 @@ MetricsShardResult extract_metric_shards(const MetricsOptions& o) {
   for (const auto& ex : extractors)
     for (const auto& [what, set] : sets) {
       const auto [begin, end] = o.shard.rows(static_cast<std::int64_t>(set.images.size()));
-      Progress p(cat(ex->name(), " features of ", what, " (shard ", o.shard.label(), ")"), end - begin, "images");
-      r.stores.push_back(write_feature_shard(*ex, set, o.shard, o.out, o.force, &p));
-      p.finish();
+      if (progress)
+        progress->phase(cat(ex->name(), " features of ", what, " (shard ", o.shard.label(), ")"), end - begin,
+                        "images");
+      r.stores.push_back(write_feature_shard(*ex, set, o.shard, o.out, o.force, progress));
     }
   r.seconds = t0.seconds();
   return r;
 }
 
-MetricsResult run_metrics(const MetricsOptions& o) {
+MetricsResult run_metrics(const MetricsOptions& o, Progress* progress) {
   o.check();
   EPE_CHECK(!o.shard.active(), "run_metrics: a --shard run extracts features only (extract_metric_shards)");
   const Timer t0;
@@ -407,17 +414,17 @@ MetricsResult run_metrics(const MetricsOptions& o) {
   for (const auto& f : o.fakes) fakes.push_back(read_image_set(f));
   const std::vector<std::string> names = fake_names(o);
 
-  const bool want_skvd = wants(o, "skvd"), want_ckvd = wants(o, "ckvd");
+  const bool want_skvd = o.wants(Metric::skvd), want_ckvd = o.wants(Metric::ckvd);
   std::unique_ptr<FeatureExtractor> inception, vgg;
   std::shared_ptr<nn::Vgg16> vgg_net;  // one VGG-16 (one weights read) for KVD, sKVD and cKVD
   std::string inception_desc, vgg_desc, seg_desc;
-  const bool prdc_inception = wants(o, "prdc") && o.prdc_features == PrdcFeatures::inception;
-  const bool prdc_vgg = wants(o, "prdc") && o.prdc_features == PrdcFeatures::vgg;
-  if (wants(o, "fid") || wants(o, "kid") || prdc_inception) {
+  const bool prdc_inception = o.wants(Metric::prdc) && o.prdc_features == PrdcFeatures::inception;
+  const bool prdc_vgg = o.wants(Metric::prdc) && o.prdc_features == PrdcFeatures::vgg;
+  if (o.wants(Metric::fid) || o.wants(Metric::kid) || prdc_inception) {
     inception = make_inception_extractor(o.extractor);
     inception_desc = inception->description();
   }
-  if (wants(o, "kvd") || want_skvd || want_ckvd || prdc_vgg) {
+  if (o.wants(Metric::kvd) || want_skvd || want_ckvd || prdc_vgg) {
     vgg_net = make_metrics_vgg(o.extractor);
     vgg = make_vgg_extractor(o.extractor, vgg_net);
     vgg_desc = vgg->description();
@@ -429,32 +436,32 @@ MetricsResult run_metrics(const MetricsOptions& o) {
   std::unique_ptr<Segmenter> segmenter;
   std::vector<cv::Mat> source_labels;
   ImageSet source_set;
-  if (wants(o, "semantic")) {
+  if (o.wants(Metric::semantic)) {
     segmenter = std::make_unique<Segmenter>(o.semantic.model, o.semantic.protocol);
     seg_desc = segmenter->provenance();
     source_set = o.semantic.source.empty() ? fakes.front() : read_image_set(o.semantic.source);
   }
   auto features = [&](FeatureExtractor& ex, const ImageSet& set, const std::string& what) {
-    Progress p(cat(ex.name(), " features of ", what), static_cast<std::int64_t>(set.images.size()), "images");
+    if (progress)
+      progress->phase(cat(ex.name(), " features of ", what), static_cast<std::int64_t>(set.images.size()), "images");
     bool hit = false;
-    FeatureMatrix m = cached_features(ex, set, o.cache, &hit, &p);
-    p.finish();
+    FeatureMatrix m = cached_features(ex, set, o.cache, &hit, progress);
     (hit ? r.cache_hits : r.cache_misses) += 1;
     if (hit) log_info("features of ", what, " (", ex.name(), ") read from the cache");
     return m;
   };
   auto labels = [&](const ImageSet& set, const std::string& what) {
-    Progress p(cat("segmenter labels of ", what), static_cast<std::int64_t>(set.images.size()), "frames");
+    if (progress)
+      progress->phase(cat("segmenter labels of ", what), static_cast<std::int64_t>(set.images.size()), "frames");
     bool hit = false;
-    std::vector<cv::Mat> l = semantic_labels(*segmenter, o.semantic.protocol, set, o.cache, &hit, &p);
-    p.finish();
+    std::vector<cv::Mat> l = semantic_labels(*segmenter, o.semantic.protocol, set, o.cache, &hit, progress);
     (hit ? r.cache_hits : r.cache_misses) += 1;
     return l;
   };
   if (segmenter) source_labels = labels(source_set, "the source frames");
   FeatureMatrix real_inc, real_vgg;
   if (inception) real_inc = features(*inception, real, "real");
-  if (wants(o, "kvd") || prdc_vgg) real_vgg = features(*vgg, real, "real");
+  if (o.wants(Metric::kvd) || prdc_vgg) real_vgg = features(*vgg, real, "real");
   // The real crops of sKVD/cKVD: under the feamgan protocol they depend on the fake set's length
   // (the sets are read in lockstep), so they are re-extracted only when the plan changes.
   std::vector<CropSpec> real_specs;
@@ -466,11 +473,11 @@ MetricsResult run_metrics(const MetricsOptions& o) {
     row.frames = static_cast<std::int64_t>(fakes[i].images.size());
     if (inception) {
       const FeatureMatrix f = features(*inception, fakes[i], names[i]);
-      if (wants(o, "fid")) {
+      if (o.wants(Metric::fid)) {
         row.fid = fid(real_inc, f);
         row.has_fid = true;
       }
-      if (wants(o, "kid")) {
+      if (o.wants(Metric::kid)) {
         row.kid = kid(real_inc, f, o.kid_subsets, o.kid_subset_size, o.seed);
         row.has_kid = true;
       }
@@ -479,9 +486,9 @@ MetricsResult run_metrics(const MetricsOptions& o) {
         row.has_prdc = true;
       }
     }
-    if (wants(o, "kvd") || prdc_vgg) {
+    if (o.wants(Metric::kvd) || prdc_vgg) {
       const FeatureMatrix f = features(*vgg, fakes[i], names[i]);
-      if (wants(o, "kvd")) {
+      if (o.wants(Metric::kvd)) {
         row.kvd = kid(real_vgg, f, o.kid_subsets, o.kid_subset_size, o.seed);
         row.has_kvd = true;
       }
@@ -497,16 +504,15 @@ MetricsResult run_metrics(const MetricsOptions& o) {
       row.skvd_width = plan.width;
       row.skvd_side = plan.side;
       if (real_specs.empty() || !(plan.real == real_specs)) {
-        Progress p("sKVD crops of real", static_cast<std::int64_t>(plan.real.size()), "crops");
+        if (progress) progress->phase("sKVD crops of real", static_cast<std::int64_t>(plan.real.size()), "crops");
         real_crops = skvd_crops(real, plan.real, plan, o.skvd, *vgg_net, o.extractor.device, want_skvd, want_ckvd,
-                                o.extractor.threads, &p);
-        p.finish();
+                                o.extractor.threads, progress);
         real_specs = plan.real;
       }
-      Progress p(cat("sKVD crops of ", names[i]), static_cast<std::int64_t>(plan.fake.size()), "crops");
+      if (progress)
+        progress->phase(cat("sKVD crops of ", names[i]), static_cast<std::int64_t>(plan.fake.size()), "crops");
       const SkvdCrops fc = skvd_crops(fakes[i], plan.fake, plan, o.skvd, *vgg_net, o.extractor.device, want_skvd,
-                                      want_ckvd, o.extractor.threads, &p);
-      p.finish();
+                                      want_ckvd, o.extractor.threads, progress);
       if (want_skvd) {
         row.skvd = skvd(real_crops, fc, o.skvd, o.seed);
         row.has_skvd = true;
@@ -584,7 +590,7 @@ MetricsResult run_metrics(const MetricsOptions& o) {
         md += cat("| ", row.name, " | ", c.name, " | ", c.pairs, " | ", c.candidates, " | ", num(1e3 * c.mean, "%.3f"),
                   " |\n");
   }
-  if (wants(o, "semantic")) {
+  if (o.wants(Metric::semantic)) {
     md +=
         "\n## Semantic consistency: IoU per class against the input frames' labels\n\n| set | class | IoU | input "
         "pixels | pixels |\n|---|---|---:|---:|---:|\n";

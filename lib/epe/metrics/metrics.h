@@ -19,17 +19,23 @@
 
 namespace epe {
 
+class Progress;
+
 // The features precision/recall/density/coverage are computed on.
 enum class PrdcFeatures { inception, vgg };
 const Choices<PrdcFeatures>& prdc_feature_kinds();  // "inception", "vgg"
 
+// The metrics `epe metrics --metrics` computes.
+enum class Metric { fid, kid, kvd, skvd, ckvd, prdc, semantic };
+const Choices<Metric>& metric_kinds();  // "fid", "kid", "kvd", "skvd", "ckvd", "prdc", "semantic"
+
 struct MetricsOptions {
   std::string real;
   std::vector<std::string> fakes;
-  std::vector<std::string> names;                      // default: list stems
-  std::vector<std::string> metrics = {"kvd", "skvd"};  // fid, kid, kvd, skvd, ckvd, prdc, semantic
-  std::string out;                                     // folder for metrics.json, metrics.md
-  ExtractorOptions extractor;                          // Inception and KVD's VGG-16 options
+  std::vector<std::string> names;  // default: list stems
+  std::vector<Metric> metrics = {Metric::kvd, Metric::skvd};
+  std::string out;             // folder for metrics.json, metrics.md
+  ExtractorOptions extractor;  // Inception and KVD's VGG-16 options
   int kid_subsets = 100;
   std::int64_t kid_subset_size = 1000;
   SkvdOptions skvd;  // sKVD and cKVD
@@ -42,6 +48,7 @@ struct MetricsOptions {
   bool force = false;
   std::string command;
   void check() const;
+  bool wants(Metric m) const;  // whether `metrics` holds m
 };
 
 struct MetricsRow {
@@ -68,7 +75,8 @@ struct MetricsResult {
   double seconds = 0;
 };
 
-MetricsResult run_metrics(const MetricsOptions& o);
+// `progress` (optional) counts each phase in turn: the features of each set, labels, sKVD crops.
+MetricsResult run_metrics(const MetricsOptions& o, Progress* progress = nullptr);
 
 // `epe metrics --shard I/N`: the whole-frame features the metrics of `o` need (Inception for
 // fid/kid/prdc, VGG-16 for kvd/prdc with --prdc-features vgg) of shard I of the real set and of
@@ -83,7 +91,7 @@ struct MetricsShardResult {
   std::vector<std::string> warnings;       // random-init networks
   double seconds = 0;
 };
-MetricsShardResult extract_metric_shards(const MetricsOptions& o);
+MetricsShardResult extract_metric_shards(const MetricsOptions& o, Progress* progress = nullptr);
 
 // The console / markdown table of a result.
 std::string format_metrics_table(const MetricsResult& r, bool markdown);

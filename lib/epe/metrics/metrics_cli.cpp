@@ -40,7 +40,7 @@ void add_options(OptionSet& s, MetricsOptions& o) {
   s.add("real", &o.real, "real set (list or folder); sKVD needs its robust labels").required();
   s.add("fake", &o.fakes, "fake set (list or folder), repeatable").required();
   add_list_option(s, "names", &o.names, "names of the fake sets, comma separated (default: file names)");
-  add_list_option(s, "metrics", &o.metrics, "comma-separated subset of fid, kid, kvd, skvd, ckvd, prdc, semantic");
+  s.add("metrics", &o.metrics, "metrics to compute", metric_kinds());
   s.add("prdc-k", &o.prdc_k, "prdc: the k-th nearest neighbour sets each sample's radius");
   s.add("prdc-features", &o.prdc_features, "prdc: inception needs --inception; vgg: KVD's features",
         prdc_feature_kinds());
@@ -94,11 +94,9 @@ std::string format_summary(const MetricsOptions& o, const MetricsShardResult& r)
   std::string s = cat("metrics: shard ", o.shard.label(), " of ", r.stores.size(), " feature set(s) in ",
                       format_duration(r.seconds), ", into ", o.out, " (no metrics: epe merge features --out CACHE ",
                       o.out, ", then epe metrics --cache CACHE)\n");
-  char buf[32];
   for (const FeatureShardResult& x : r.stores) {
-    std::snprintf(buf, sizeof buf, "  %-9s", x.extractor.c_str());
-    s += cat(buf, " rows [", x.row_begin, ", ", x.row_end, ") of ", x.rows, " of ", x.source, ": ", x.path,
-             x.already_complete ? " (already complete)" : "", "\n");
+    s += cat(strprintf("  %-9s", x.extractor.c_str()), " rows [", x.row_begin, ", ", x.row_end, ") of ", x.rows, " of ",
+             x.source, ": ", x.path, x.already_complete ? " (already complete)" : "", "\n");
   }
   if (!r.skipped.empty()) s += "  not sharded: " + join(r.skipped, ", ") + " (the unsharded run computes them)\n";
   for (const auto& w : r.warnings) s += "  WARNING: " + w + "\n";
@@ -118,18 +116,14 @@ void add_options(OptionSet& s, LpipsPairsOptions& o) {
 
 std::string format_summary(const LpipsPairsOptions& o, const LpipsPairsResult& r) {
   std::string s;
-  char buf[64];
   if (r.distance.size() == 1) {
-    std::snprintf(buf, sizeof buf, "%.6f\n", r.distance[0]);
-    s += buf;
+    s += strprintf("%.6f\n", r.distance[0]);
   } else {
     for (std::size_t i = 0; i < r.distance.size() && i < 10; ++i) {
-      std::snprintf(buf, sizeof buf, "  %.6f  ", r.distance[i]);
-      s += cat(buf, r.a[i], " | ", r.b[i], "\n");
+      s += cat(strprintf("  %.6f  ", r.distance[i]), r.a[i], " | ", r.b[i], "\n");
     }
     if (r.distance.size() > 10) s += cat("  ... (", r.distance.size(), " pairs)\n");
-    std::snprintf(buf, sizeof buf, "mean %.6f, std %.6f\n", r.mean, r.std);
-    s += cat("lpips: ", r.distance.size(), " pairs, ", buf);
+    s += cat("lpips: ", r.distance.size(), " pairs, ", strprintf("mean %.6f, std %.6f\n", r.mean, r.std));
   }
   if (r.random_vgg) s += "  WARNING: VGG-16 has random weights (no --vgg): these are not LPIPS values\n";
   if (!o.out.empty()) s += "  per pair: " + o.out + "\n";
@@ -145,10 +139,10 @@ void add_options(OptionSet& s, ColorTransferOptions& o) {
 }
 
 std::string format_summary(const ColorTransferOptions&, const ColorTransferResult& r) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "target Lab mean %.2f %.2f %.2f, std %.2f %.2f %.2f", r.target.mean[0],
-                r.target.mean[1], r.target.mean[2], r.target.std[0], r.target.std[1], r.target.std[2]);
-  return cat("color-transfer: ", r.frames, " frames in ", format_duration(r.seconds), "; ", buf, " (", r.target.pixels,
+  const std::string lab =
+      strprintf("target Lab mean %.2f %.2f %.2f, std %.2f %.2f %.2f", r.target.mean[0], r.target.mean[1],
+                r.target.mean[2], r.target.std[0], r.target.std[1], r.target.std[2]);
+  return cat("color-transfer: ", r.frames, " frames in ", format_duration(r.seconds), "; ", lab, " (", r.target.pixels,
              " pixels)\n  list: ", r.list, "\n");
 }
 

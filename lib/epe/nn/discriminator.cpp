@@ -3,64 +3,14 @@
 #include <torch/torch.h>
 
 #include <cmath>
-#include <sstream>
 
 #include "epe/core/error.h"
-#include "epe/core/options.h"
 #include "epe/nn/layers.h"
 #include "epe/nn/vgg16.h"
 
 namespace epe::nn {
 
 namespace F = torch::nn::functional;
-
-DiscriminatorConfig DiscriminatorConfig::preset(const std::string& name) {
-  DiscriminatorConfig c;
-  if (name == "paper") return c;
-  if (name == "tiny") {
-    c.num_layers = 2;
-    c.max_dim = 32;
-    return c;
-  }
-  throw UserError(cat("discriminator preset '", name, "' is not paper or tiny"));
-}
-
-void DiscriminatorConfig::check() const {
-  EPE_CHECK(type == "ppde" || type == "patchgan", "discriminator: type '", type, "' is not ppde or patchgan");
-  check_norm_kind(norm, "discriminator norm");
-  EPE_CHECK(num_layers >= 1 && num_layers <= 8, "discriminator: num_layers must be in 1..8");
-  EPE_CHECK(max_dim >= 8 && max_dim % 8 == 0, "discriminator: max_dim must be a multiple of 8");
-  EPE_CHECK(num_classes >= 1, "discriminator: num_classes must be >= 1");
-  EPE_CHECK(patchgan_scales >= 1 && patchgan_scales <= 5, "discriminator: patchgan_scales must be in 1..5");
-}
-
-std::string DiscriminatorConfig::to_ini() const {
-  std::ostringstream s;
-  s << "type = " << type << "\nnorm = " << norm << "\nnum_layers = " << num_layers << "\nmax_dim = " << max_dim
-    << "\nnum_classes = " << num_classes << "\npatchgan_scales = " << patchgan_scales << "\n";
-  return s.str();
-}
-
-DiscriminatorConfig DiscriminatorConfig::from_ini(const std::string& text) {
-  DiscriminatorConfig c;
-  for (const auto& [k, v] : parse_key_values(text)) {
-    if (k == "type")
-      c.type = v;
-    else if (k == "norm")
-      c.norm = v;
-    else if (k == "num_layers")
-      c.num_layers = std::stoi(v);
-    else if (k == "max_dim")
-      c.max_dim = std::stoi(v);
-    else if (k == "num_classes")
-      c.num_classes = std::stoi(v);
-    else if (k == "patchgan_scales")
-      c.patchgan_scales = std::stoi(v);
-    else
-      throw UserError(cat("discriminator configuration: unknown key '", k, "'"));
-  }
-  return c;
-}
 
 namespace {
 
@@ -125,7 +75,7 @@ class PatchImpl : public torch::nn::Module {
     const int dims[5] = {3, 64, 128, 256, 512};
     for (int k = 0; k < 4; ++k) {
       convs_.push_back(register_module(cat("conv", k), PadConv(dims[k], dims[k + 1], 3, k < 3 ? 2 : 1, k == 0)));
-      norms_.push_back(register_module(cat("norm", k), Norm(k == 0 ? "none" : c.norm, dims[k + 1])));
+      norms_.push_back(register_module(cat("norm", k), Norm(k == 0 ? NormKind::none : c.norm, dims[k + 1])));
     }
     out_ = register_module("out", PadConv(512, 1, 3, 1, true));
     init_leaky(*this);
@@ -153,7 +103,7 @@ const int kTapStrides[10] = {4, 4, 3, 3, 2, 2, 2, 1, 1, 1};
 Discriminator::Discriminator(const DiscriminatorConfig& config, std::shared_ptr<Vgg16> vgg)
     : config_(config), vgg_(std::move(vgg)) {
   config_.check();
-  if (config_.type == "ppde") {
+  if (config_.type == DiscriminatorType::ppde) {
     EPE_CHECK(vgg_ != nullptr, "the ppde discriminator needs a VGG-16");
     for (int i = 0; i < 10; ++i)
       discs_.push_back(register_module(cat("disc", i), Projection(config_, kTapChannels[i], kTapStrides[i]).ptr()));
@@ -171,7 +121,7 @@ std::vector<at::Tensor> Discriminator::forward(const at::Tensor& image, const at
                                                const std::vector<bool>* run) {
   std::vector<at::Tensor> out;
   auto runs = [run](std::size_t i) { return run == nullptr || (i < run->size() && (*run)[i]); };
-  if (config_.type == "patchgan") {
+  if (config_.type == DiscriminatorType::patchgan) {
     at::Tensor x = fix_input ? image.detach() : image;
     x = 2 * x - 1;
     for (std::size_t s = 0; s < discs_.size(); ++s) {

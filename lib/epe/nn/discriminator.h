@@ -17,25 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "epe/io/label_ids.h"
+#include "epe/nn/network_config.h"
 
 namespace epe::nn {
 
 class Vgg16;
-
-struct DiscriminatorConfig {
-  std::string type = "ppde";  // ppde | patchgan
-  std::string norm = "group";
-  int num_layers = 4;                   // conv layers per discriminator
-  int max_dim = 256;                    // channel cap
-  int num_classes = kUniversalClasses;  // label embedding size: robust label ids 0..num_classes-1 (and 255)
-  int patchgan_scales = 3;
-
-  static DiscriminatorConfig preset(const std::string& name);  // paper | tiny
-  void check() const;
-  std::string to_ini() const;
-  static DiscriminatorConfig from_ini(const std::string& text);
-};
 
 class Discriminator : public torch::nn::Module {
  public:

@@ -2,10 +2,7 @@
 
 #include <torch/torch.h>
 
-#include <sstream>
-
 #include "epe/core/error.h"
-#include "epe/core/options.h"
 #include "epe/nn/layers.h"
 
 namespace epe::nn {
@@ -16,94 +13,6 @@ std::int64_t count_parameters(const torch::nn::Module& m) {
   std::int64_t n = 0;
   for (const auto& p : m.parameters()) n += p.numel();
   return n;
-}
-
-// ---- configuration --------------------------------------------------------------------------
-
-GeneratorConfig GeneratorConfig::preset(const std::string& name) {
-  GeneratorConfig c;
-  if (name == "paper") return c;
-  if (name == "tiny") {
-    c.num_stages = 2;
-    c.base_channels = 8;
-    c.blocks = 1;
-    c.gbuffer_layers = 1;
-    c.gbuffer_dim = 16;
-    return c;
-  }
-  throw UserError(cat("generator preset '", name, "' is not paper or tiny"));
-}
-
-void GeneratorConfig::check() const {
-  EPE_CHECK(num_stages >= 1 && num_stages <= 6, "generator: num_stages must be in 1..6, got ", num_stages);
-  EPE_CHECK(base_channels >= 8 && base_channels % 8 == 0, "generator: base_channels must be a multiple of 8, got ",
-            base_channels);
-  EPE_CHECK(blocks >= 1, "generator: blocks must be >= 1");
-  EPE_CHECK(num_classes >= 1 && gbuffer_channels >= 1, "generator: num_classes and gbuffer_channels must be >= 1");
-  EPE_CHECK(encoder_type == "encoder" || encoder_type == "spade" || encoder_type == "concat" || encoder_type == "none",
-            "generator: encoder_type '", encoder_type, "' is not encoder, spade, concat or none");
-  EPE_CHECK(gbuffer_norm == "rad" || gbuffer_norm == "spade" || gbuffer_norm == "default", "generator: gbuffer_norm '",
-            gbuffer_norm, "' is not rad, spade or default");
-  EPE_CHECK(gbuffer_norm == "default" || encoder_type == "encoder" || encoder_type == "spade",
-            "generator: gbuffer_norm ", gbuffer_norm,
-            " needs G-buffer features in the blocks (encoder_type encoder or spade), not ", encoder_type);
-  EPE_CHECK(gbuffer_layers >= 1, "generator: gbuffer_layers must be >= 1");
-  EPE_CHECK(gbuffer_dim >= 2 && gbuffer_dim % 2 == 0, "generator: gbuffer_dim must be even and >= 2");
-  check_norm_kind(stem_norm, "stem_norm");
-  check_norm_kind(other_norm, "other_norm");
-}
-
-std::string GeneratorConfig::to_ini() const {
-  std::ostringstream s;
-  s << "num_stages = " << num_stages << "\nbase_channels = " << base_channels << "\nblocks = " << blocks
-    << "\nnum_classes = " << num_classes << "\ngbuffer_channels = " << gbuffer_channels
-    << "\nencoder_type = " << encoder_type << "\ngbuffer_norm = " << gbuffer_norm
-    << "\ngbuffer_layers = " << gbuffer_layers << "\ngbuffer_dim = " << gbuffer_dim << "\nstem_norm = " << stem_norm
-    << "\nother_norm = " << other_norm << "\n";
-  return s.str();
-}
-
-GeneratorConfig GeneratorConfig::from_ini(const std::string& text) {
-  GeneratorConfig c;
-  for (const auto& [k, v] : parse_key_values(text)) {
-    auto i = [&v] { return std::stoi(v); };
-    if (k == "num_stages")
-      c.num_stages = i();
-    else if (k == "base_channels")
-      c.base_channels = i();
-    else if (k == "blocks")
-      c.blocks = i();
-    else if (k == "num_classes")
-      c.num_classes = i();
-    else if (k == "gbuffer_channels")
-      c.gbuffer_channels = i();
-    else if (k == "encoder_type")
-      c.encoder_type = v;
-    else if (k == "gbuffer_norm")
-      c.gbuffer_norm = v;
-    else if (k == "gbuffer_layers")
-      c.gbuffer_layers = i();
-    else if (k == "gbuffer_dim")
-      c.gbuffer_dim = i();
-    else if (k == "stem_norm")
-      c.stem_norm = v;
-    else if (k == "other_norm")
-      c.other_norm = v;
-    else
-      throw UserError(cat("generator configuration: unknown key '", k, "'"));
-  }
-  return c;
-}
-
-std::string GeneratorConfig::describe() const {
-  std::string s = to_ini();
-  for (auto& ch : s)
-    if (ch == '\n') ch = ' ';
-  std::string o;
-  for (std::size_t i = 0; i < s.size(); ++i)
-    if (!(s[i] == ' ' && i + 1 < s.size() && (s[i + 1] == '=' || (i > 0 && s[i - 1] == '=')))) o += s[i];
-  while (!o.empty() && o.back() == ' ') o.pop_back();
-  return o;
 }
 
 // ---- blocks ---------------------------------------------------------------------------------
@@ -137,13 +46,13 @@ TORCH_MODULE(SNRes);
 class BlockNormImpl : public torch::nn::Module {
  public:
   BlockNormImpl(const GeneratorConfig& c, int channels, int g_in) : kind_(c.gbuffer_norm) {
-    if (kind_ == "default") {
+    if (kind_ == GBufferNorm::plain) {
       norm_ = register_module("norm", Norm(c.other_norm, channels));
       return;
     }
-    norm_ = register_module("norm", Norm("group", channels, /*affine=*/false));
+    norm_ = register_module("norm", Norm(NormKind::group, channels, /*affine=*/false));
     const int d = c.gbuffer_dim;
-    if (kind_ == "rad") {
+    if (kind_ == GBufferNorm::rad) {
       for (int l = 0; l < c.gbuffer_layers; ++l) proc_->push_back(SNRes(std::vector<int>{l == 0 ? g_in : d, d}, 1));
     } else {
       proc_->push_back(PadConv(g_in, d, 3, 1, true, true));
@@ -154,13 +63,13 @@ class BlockNormImpl : public torch::nn::Module {
     shift_ = register_module("shift", torch::nn::Conv2d(torch::nn::Conv2dOptions(d, channels, 1)));
   }
   at::Tensor forward(const at::Tensor& x, const at::Tensor& g) {
-    if (kind_ == "default") return norm_->forward(x);
+    if (kind_ == GBufferNorm::plain) return norm_->forward(x);
     const at::Tensor e = proc_->forward(g);
     return norm_->forward(x) * scale_->forward(e) + shift_->forward(e);
   }
 
  private:
-  std::string kind_;
+  GBufferNorm kind_;
   Norm norm_{nullptr};
   torch::nn::Sequential proc_;
   torch::nn::Conv2d scale_{nullptr}, shift_{nullptr};
@@ -190,7 +99,7 @@ TORCH_MODULE(BasicBlock);
 // conv (+ norm) (+ activation) as one module.
 class ConvNormActImpl : public torch::nn::Module {
  public:
-  ConvNormActImpl(int in, int out, int k, int stride, bool bias, Pad pad, const std::string& norm,
+  ConvNormActImpl(int in, int out, int k, int stride, bool bias, Pad pad, NormKind norm,
                   int act /*0 none, 1 relu, 2 lrelu*/)
       : act_(act) {
     conv_ = register_module("conv", PadConv(in, out, k, stride, bias, false, pad));
@@ -345,13 +254,13 @@ class GeneratorImpl : public torch::nn::Module {
  public:
   explicit GeneratorImpl(const GeneratorConfig& c) : c_(c) {
     const int base = c.base_channels, S = c.num_stages;
-    const int stem_in = c.encoder_type == "concat" ? 3 + c.gbuffer_channels + c.num_classes : 3;
+    const int stem_in = c.encoder_type == EncoderType::concat ? 3 + c.gbuffer_channels + c.num_classes : 3;
     stem_ = register_module(
         "stem", torch::nn::Sequential(ConvNormAct(stem_in, base, 3, 1, false, Pad::replicate, c.stem_norm, 1),
                                       ConvNormAct(base, base, 3, 1, false, Pad::replicate, c.stem_norm, 1)));
     std::vector<int> g_in(S, c.gbuffer_dim);
-    if (c.encoder_type == "encoder") encoder_ = register_module("gbuffer_encoder", GBufferEncoder(c));
-    if (c.encoder_type == "spade") g_in.assign(S, c.gbuffer_channels + c.num_classes);
+    if (c.encoder_type == EncoderType::encoder) encoder_ = register_module("gbuffer_encoder", GBufferEncoder(c));
+    if (c.encoder_type == EncoderType::spade) g_in.assign(S, c.gbuffer_channels + c.num_classes);
     torch::nn::ModuleList l1;
     for (int k = 0; k < c.blocks; ++k) l1->push_back(BasicBlock(c, base, g_in[0]));
     layer1_ = register_module("layer1", l1);
@@ -383,11 +292,11 @@ class GeneratorImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& image, const at::Tensor& gbuffers, const at::Tensor& classes) {
     const int S = c_.num_stages;
     std::vector<at::Tensor> gs;
-    if (c_.encoder_type == "encoder") gs = encoder_->forward(gbuffers, classes);
-    at::Tensor x = c_.encoder_type == "concat" ? torch::cat({image, gbuffers, classes}, 1) : image;
+    if (c_.encoder_type == EncoderType::encoder) gs = encoder_->forward(gbuffers, classes);
+    at::Tensor x = c_.encoder_type == EncoderType::concat ? torch::cat({image, gbuffers, classes}, 1) : image;
     x = stem_->forward(x);
     at::Tensor g_full;
-    if (c_.encoder_type == "spade") {
+    if (c_.encoder_type == EncoderType::spade) {
       g_full = torch::cat({gbuffers, classes}, 1);
       gs.push_back(g_full);
     }
@@ -395,7 +304,8 @@ class GeneratorImpl : public torch::nn::Module {
     std::vector<at::Tensor> xs{x};
     for (int s = 2; s <= S; ++s) {
       xs.push_back(transitions_[s - 2]->forward(xs.back()));
-      if (c_.encoder_type == "spade" && static_cast<int>(gs.size()) < s) gs.push_back(resize_to(g_full, xs.back()));
+      if (c_.encoder_type == EncoderType::spade && static_cast<int>(gs.size()) < s)
+        gs.push_back(resize_to(g_full, xs.back()));
       xs = stages_[s - 2]->forward(xs, gs);
     }
     at::Tensor y = xs.back();
@@ -421,7 +331,7 @@ Generator::Generator(const GeneratorConfig& config) : config_(config) {
 
 at::Tensor Generator::forward(const at::Tensor& image, const at::Tensor& gbuffers, const at::Tensor& classes) {
   EPE_CHECK(image.dim() == 4 && image.size(1) == 3, "generator: image must be [N, 3, H, W]");
-  if (config_.encoder_type != "none") {
+  if (config_.encoder_type != EncoderType::none) {
     EPE_CHECK(gbuffers.defined() && gbuffers.dim() == 4 && gbuffers.size(1) == config_.gbuffer_channels &&
                   gbuffers.size(2) == image.size(2) && gbuffers.size(3) == image.size(3),
               "generator: G-buffers must be [N, ", config_.gbuffer_channels, ", H, W] like the image, got ",

@@ -4,17 +4,7 @@
 // multi-resolution fusion after every stage, and a decoder that merges the branches from coarse to
 // fine; its 3-channel output is a residual in logit space: out = sigmoid(logit(clamp(x)) + f(x)).
 //
-// G-buffers enter through
-//   encoder_type  encoder  (default) one residual stream per material class, masked by the class map
-//                          and summed, then a chain of per-branch encoders (stride 2 between branches)
-//                 spade    G-buffers and class maps resized to each branch, no learned encoder
-//                 concat   G-buffers and class maps concatenated to the image at the stem
-//                 none     image only
-//   gbuffer_norm  rad      (default) rendering-aware denormalisation in every residual block:
-//                          GroupNorm without affine parameters, scale and shift predicted by 1x1
-//                          convolutions from G-buffer features after `gbuffer_layers` residual layers
-//                 spade    the same with one 3x3 convolution + ReLU instead of the residual layers
-//                 default  plain normalisation (other_norm) in the blocks
+// G-buffers enter as GeneratorConfig::encoder_type and gbuffer_norm say (nn/network_config.h).
 // Convolutions in the G-buffer paths are spectrally normalised (one power iteration per training
 // forward pass). The `paper` preset is the reference's default configuration and has exactly
 // 44,736,691 parameters.
@@ -27,29 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "epe/nn/network_config.h"
+
 namespace epe::nn {
-
-struct GeneratorConfig {
-  int num_stages = 4;                    // parallel branches in the last stage (1..6)
-  int base_channels = 16;                // channels of branch 0; branch j has base·2^j
-  int blocks = 4;                        // basic blocks per branch and stage
-  int num_classes = 12;                  // material classes routing the G-buffer encoder
-  int gbuffer_channels = 32;             // G-buffer channels
-  std::string encoder_type = "encoder";  // encoder | spade | concat | none
-  std::string gbuffer_norm = "rad";      // rad | spade | default
-  int gbuffer_layers = 3;                // residual layers before RAD's scale/shift
-  int gbuffer_dim = 128;                 // channels of the G-buffer features
-  std::string stem_norm = "group";       // group | instance | batch | none
-  std::string other_norm = "group";      // norms of transitions, fusion, decoder (and blocks without RAD)
-
-  static GeneratorConfig preset(const std::string& name);  // paper | tiny
-  void check() const;                                      // UserError on a bad combination
-  std::string describe() const;                            // one line, "key=value ..."
-  // INI-style "key = value" lines and back (stored in checkpoints).
-  std::string to_ini() const;
-  static GeneratorConfig from_ini(const std::string& text);
-  bool operator==(const GeneratorConfig& o) const { return to_ini() == o.to_ini(); }
-};
 
 class GeneratorImpl;
 

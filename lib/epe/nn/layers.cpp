@@ -46,20 +46,13 @@ at::Tensor PadConvImpl::forward(const at::Tensor& x) {
   return torch::conv2d(h, weight(), conv->bias, stride_, pad_ == Pad::zeros ? p : 0);
 }
 
-void check_norm_kind(const std::string& kind, const std::string& option) {
-  EPE_CHECK(kind == "group" || kind == "instance" || kind == "batch" || kind == "none", "option ", option, ": '", kind,
-            "' is not group, instance, batch or none");
-}
-
-NormImpl::NormImpl(const std::string& kind, int channels, bool affine)
-    : kind_(kind), channels_(channels), affine_(affine) {
-  check_norm_kind(kind, "norm");
-  if (kind == "group") {
+NormImpl::NormImpl(NormKind kind, int channels, bool affine) : kind_(kind), channels_(channels), affine_(affine) {
+  if (kind == NormKind::group) {
     EPE_CHECK(channels % 8 == 0, "group normalisation needs a multiple of 8 channels, got ", channels);
     gn_ = register_module("gn", torch::nn::GroupNorm(torch::nn::GroupNormOptions(8, channels).affine(affine)));
-  } else if (kind == "instance") {
+  } else if (kind == NormKind::instance) {
     in_ = register_module("in", torch::nn::InstanceNorm2d(torch::nn::InstanceNorm2dOptions(channels).affine(affine)));
-  } else if (kind == "batch") {
+  } else if (kind == NormKind::batch) {
     bn_ = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).affine(affine)));
   }
 }

@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "epe/nn/network_config.h"
+
 namespace epe::nn {
 
 enum class Pad { replicate, zeros };
@@ -39,15 +41,15 @@ class PadConvImpl : public torch::nn::Module {
 };
 TORCH_MODULE(PadConv);
 
-// group (8 groups, affine) | instance (affine) | batch | none; `affine` = false gives GroupNorm
-// without parameters (RAD).
+// NormKind (nn/network_config.h): group (8 groups, affine) | instance (affine) | batch | none;
+// `affine` = false gives GroupNorm without parameters (RAD).
 class NormImpl : public torch::nn::Module {
  public:
-  NormImpl(const std::string& kind, int channels, bool affine = true);
+  NormImpl(NormKind kind, int channels, bool affine = true);
   at::Tensor forward(const at::Tensor& x);
 
  private:
-  std::string kind_;
+  NormKind kind_;
   torch::nn::GroupNorm gn_{nullptr};
   torch::nn::InstanceNorm2d in_{nullptr};
   torch::nn::BatchNorm2d bn_{nullptr};
@@ -55,8 +57,5 @@ class NormImpl : public torch::nn::Module {
   bool affine_;
 };
 TORCH_MODULE(Norm);
-
-// UserError unless `kind` is a norm name.
-void check_norm_kind(const std::string& kind, const std::string& option);
 
 }  // namespace epe::nn

@@ -216,7 +216,8 @@ DiscriminatorConfig reference_discriminator_config(const TensorMap& raw, const s
 
 void load_reference_generator(Generator& g, const TensorMap& sd, const std::string& file) {
   const GeneratorConfig& c = g.config();
-  EPE_CHECK(c.encoder_type == "encoder" && c.gbuffer_norm == "rad" && c.stem_norm == "group" && c.other_norm == "group",
+  EPE_CHECK(c.encoder_type == EncoderType::encoder && c.gbuffer_norm == GBufferNorm::rad &&
+                c.stem_norm == NormKind::group && c.other_norm == NormKind::group,
             "reference generators load into encoder_type encoder, gbuffer_norm rad, group norms only (this one: ",
             c.describe(), ")");
   load(g, reference_generator_keys(c), sd, file, "generator");
@@ -224,7 +225,8 @@ void load_reference_generator(Generator& g, const TensorMap& sd, const std::stri
 
 void load_reference_discriminator(Discriminator& d, const TensorMap& sd, const std::string& file) {
   const DiscriminatorConfig& c = d.config();
-  EPE_CHECK(c.type == "ppde" && c.norm == "group", "reference discriminators load into ppde with group norms only");
+  EPE_CHECK(c.type == DiscriminatorType::ppde && c.norm == NormKind::group,
+            "reference discriminators load into ppde with group norms only");
   load(d, reference_discriminator_keys(c), sd, file, "discriminator");
 }
 

@@ -43,9 +43,8 @@ void add_options(OptionSet& s, SegmentOptions& o) {
 std::string format_summary(const SegmentOptions& o, const SegmentResult& r) {
   std::string s = cat("segment: ", r.frames, " frames labelled");
   if (r.reused) s += cat(" (", r.reused, " kept from an earlier run)");
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f", r.seconds > 0 ? r.frames / r.seconds : 0.0);
-  s += cat(" in ", format_duration(r.seconds), ", ", buf, " frames/s\n  labels: ", r.labels_dir, "\n");
+  s += cat(" in ", format_duration(r.seconds), ", ", strprintf("%.2f", r.seconds > 0 ? r.frames / r.seconds : 0.0),
+           " frames/s\n  labels: ", r.labels_dir, "\n");
   if (o.shard.active())
     return s + cat("  shard ", o.shard.label(), " (list rows [", r.row_begin, ", ", r.row_end, "))",
                    r.already_complete ? " was already complete" : " complete", ": ", r.shard_marker, "\n");

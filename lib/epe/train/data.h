@@ -20,6 +20,7 @@
 #include "epe/core/options.h"
 #include "epe/io/file_list.h"
 #include "epe/io/label_ids.h"
+#include "epe/io/materials.h"
 
 namespace epe {
 
@@ -57,20 +58,8 @@ struct TrainBatch {
   at::Tensor real_labels;  // [B, h, w] int64
 };
 
-// A material table: GT id (0..255) -> material index; names of the materials.
-struct MaterialTable {
-  std::vector<int> of_id;  // 256 entries
-  std::vector<std::string> names;
-  static MaterialTable read(const std::string& path);  // UserError naming the file and line
-  // GT label map (CV_8UC1) -> one-hot material maps [K, h, w] float32.
-  at::Tensor one_hot(const cv::Mat& gt) const;
-};
-
-// <data>/materials/cityscapes-34_to_material.tsv
-std::string default_material_table();
-// The material table a run uses: `option` (--materials) when given, else the synthetic list's
-// `materials` directive, else default_material_table().
-std::string material_table_for(const std::string& option, const FileList& synthetic);
+// GT label map (CV_8UC1) -> one-hot material maps [K, h, w] float32 (K = the table's materials).
+at::Tensor material_one_hot(const MaterialTable& table, const cv::Mat& gt);
 
 class TrainData {
  public:

@@ -47,17 +47,18 @@ EnhanceResult enhance(const EnhanceOptions& o) {
   EnhanceResult r;
   r.generator = ck;
   std::tie(r.row_begin, r.row_end) = o.shard.rows(static_cast<std::int64_t>(list.rows.size()));
-  FolderShard shard;
-  if (o.shard.active()) {
-    const std::string record =
-        cat("checkpoint = ", fs::absolute(ck).lexically_normal().string(), "\ncheckpoint_sha256 = ", sha256_file(ck),
-            "\nmaterials = ", o.materials, "\ntile = ", o.tile, "\noverlap = ", o.overlap, "\n");
-    shard = folder_shard_of("enhance", o.list, static_cast<std::int64_t>(list.rows.size()), o.shard, name, record);
-    if (folder_shard_complete(o.out, shard, o.force)) {
-      r.already_complete = true;
-      r.list = (fs::path(o.out) / (name + ".csv")).string();
-      return r;
-    }
+  const FolderShardStart shard = start_folder_shard(
+      "enhance", o.list, static_cast<std::int64_t>(list.rows.size()), o.shard, name,
+      [&] {
+        return cat("checkpoint = ", fs::absolute(ck).lexically_normal().string(),
+                   "\ncheckpoint_sha256 = ", sha256_file(ck), "\nmaterials = ", o.materials, "\ntile = ", o.tile,
+                   "\noverlap = ", o.overlap, "\n");
+      },
+      o.out, o.force);
+  if (shard.already_complete) {
+    r.already_complete = true;
+    r.list = shard.list;
+    return r;
   }
   AtomicDir dir(o.out, o.force);
   const fs::path tmp = dir.temp_path();
@@ -79,7 +80,7 @@ EnhanceResult enhance(const EnhanceOptions& o) {
       gb = nn::hwc_to_tensor(g_.data.data(), g_.height, g_.width, g_.channels).unsqueeze(0);
       const cv::Mat gt = read_label_map(row.gt_labels(), 255, true, list.format.gt);
       check_same_size(gt, row.gt_labels(), img.rows, img.cols, row.image());
-      cls = mt.one_hot(gt).unsqueeze(0);
+      cls = material_one_hot(mt, gt).unsqueeze(0);
     } catch (const UserError& e) {
       throw UserError(at_line(list.path, row.line, e.what()));
     }
@@ -110,7 +111,7 @@ EnhanceResult enhance(const EnhanceOptions& o) {
     rows.push_back(fields);
   }
   write_file_list((tmp / (name + ".csv")).string(), rows, list.format);
-  if (o.shard.active()) write_file_atomic(folder_shard_file(tmp.string()), shard.text());
+  if (o.shard.active()) write_file_atomic(folder_shard_file(tmp.string()), shard.shard.text());
   dir.commit();
   r.frames = static_cast<std::int64_t>(rows.size());
   r.list = (fs::path(o.out) / (name + ".csv")).string();

@@ -87,18 +87,17 @@ FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* prog
                          : std::string("epe protocol (zero padding, ImageNet statistics, bilinear)"));
   const std::string name = o.name.empty() ? fs::path(o.list).stem().string() + "-fake-gbuffers" : o.name;
   std::tie(r.row_begin, r.row_end) = o.shard.rows(static_cast<std::int64_t>(list.rows.size()));
-  FolderShard shard;
-  if (o.shard.active()) {
-    const std::string record =
-        cat("channels = ", o.channels, "\nprotocol = ", choice_name(fake_gbuffer_protocols(), o.protocol),
-            "\nstats-frames = ", o.stats_frames, "\nseed = ", o.seed, "\nprovenance = ", r.provenance, "\n");
-    shard =
-        folder_shard_of("fake-gbuffers", o.list, static_cast<std::int64_t>(list.rows.size()), o.shard, name, record);
-    if (folder_shard_complete(o.out, shard, o.force)) {
-      r.already_complete = true;
-      r.list = (fs::path(o.out) / (name + ".csv")).string();
-      return r;
-    }
+  const FolderShardStart shard = start_folder_shard(
+      "fake-gbuffers", o.list, static_cast<std::int64_t>(list.rows.size()), o.shard, name,
+      [&] {
+        return cat("channels = ", o.channels, "\nprotocol = ", choice_name(fake_gbuffer_protocols(), o.protocol),
+                   "\nstats-frames = ", o.stats_frames, "\nseed = ", o.seed, "\nprovenance = ", r.provenance, "\n");
+      },
+      o.out, o.force);
+  if (shard.already_complete) {
+    r.already_complete = true;
+    r.list = shard.list;
+    return r;
   }
   AtomicDir dir(o.out, o.force);
   const fs::path tmp = dir.temp_path();
@@ -142,7 +141,7 @@ FakeGBufferResult make_fake_gbuffers(const FakeGBufferOptions& o, Progress* prog
     if (progress) progress->add(1);
   }
   write_file_list((tmp / (name + ".csv")).string(), rows, list.format);
-  if (o.shard.active()) write_file_atomic(folder_shard_file(tmp.string()), shard.text());
+  if (o.shard.active()) write_file_atomic(folder_shard_file(tmp.string()), shard.shard.text());
   dir.commit();
   r.frames = static_cast<std::int64_t>(rows.size());
   r.list = (fs::path(o.out) / (name + ".csv")).string();

@@ -18,13 +18,13 @@
 // `max_bad_steps` in a row the run rolls back to the last checkpoint and says so.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "epe/core/options.h"
 #include "epe/core/shard.h"
-#include "epe/nn/discriminator.h"
-#include "epe/nn/generator.h"
+#include "epe/nn/network_config.h"
 #include "epe/train/data.h"
 #include "epe/train/gan_loss_kind.h"
 
@@ -98,11 +98,14 @@ struct TrainResult {
 TrainResult train(const TrainOptions& options, void (*log)(const std::string&) = nullptr);
 
 // The networks as `epe train`'s options name them: a preset and overrides of its fields
-// (0 or empty = the preset's value). apply() sets TrainOptions::generator and discriminator.
+// (0 or unset = the preset's value). apply() sets TrainOptions::generator and discriminator.
 struct NetworkOverrides {
-  std::string preset = "tiny";  // paper | tiny
+  nn::NetworkPreset preset = nn::NetworkPreset::tiny;
   int gen_stages = 0, gen_base = 0, gen_blocks = 0, gen_gb_layers = 0, gen_gb_dim = 0;
-  std::string gen_encoder, gen_norm, gen_stem_norm, gen_other_norm, disc_type, disc_norm;
+  std::optional<nn::EncoderType> gen_encoder;
+  std::optional<nn::GBufferNorm> gen_norm;
+  std::optional<nn::NormKind> gen_stem_norm, gen_other_norm, disc_norm;
+  std::optional<nn::DiscriminatorType> disc_type;
   int gbuffer_channels = 0, num_classes = 0;  // 0 = from the data / the material table (train())
   int disc_layers = 0, disc_max_dim = 0, label_classes = 0;
   void apply(TrainOptions& o) const;

@@ -12,20 +12,21 @@
 namespace epe {
 
 void add_options(OptionSet& s, NetworkOverrides& n) {
-  s.add("preset", &n.preset, "paper | tiny: generator and discriminator configuration");
+  s.add("preset", &n.preset, "generator and discriminator configuration", nn::network_presets());
   s.add("gen-stages", &n.gen_stages, "generator: HRNet stages (0 = preset)");
   s.add("gen-base-channels", &n.gen_base, "generator: channels of branch 0 (0 = preset)");
   s.add("gen-blocks", &n.gen_blocks, "generator: basic blocks per branch (0 = preset)");
-  s.add("gen-encoder", &n.gen_encoder, "generator: G-buffer encoder encoder | spade | concat | none (empty = preset)");
-  s.add("gen-gbuffer-norm", &n.gen_norm, "generator: rad | spade | default (empty = preset)");
+  s.add("gen-encoder", &n.gen_encoder, "generator: G-buffer encoder (unset = preset)", nn::encoder_types());
+  s.add("gen-gbuffer-norm", &n.gen_norm, "generator: norm of the residual blocks (unset = preset)",
+        nn::gbuffer_norms());
   s.add("gen-gbuffer-layers", &n.gen_gb_layers, "generator: residual layers in RAD (0 = preset)");
   s.add("gen-gbuffer-dim", &n.gen_gb_dim, "generator: G-buffer feature channels (0 = preset)");
-  s.add("gen-stem-norm", &n.gen_stem_norm, "generator: stem norm group | instance | batch | none");
-  s.add("gen-norm", &n.gen_other_norm, "generator: other norms group | instance | batch | none");
+  s.add("gen-stem-norm", &n.gen_stem_norm, "generator: stem norm (unset = preset)", nn::norm_kinds());
+  s.add("gen-norm", &n.gen_other_norm, "generator: other norms (unset = preset)", nn::norm_kinds());
   s.add("gbuffer-channels", &n.gbuffer_channels, "G-buffer channels (0 = from the data)");
   s.add("num-classes", &n.num_classes, "material classes (0 = from the material table)");
-  s.add("disc-type", &n.disc_type, "discriminator: ppde | patchgan (empty = ppde)");
-  s.add("disc-norm", &n.disc_norm, "discriminator norm (empty = group)");
+  s.add("disc-type", &n.disc_type, "discriminator type (unset = ppde)", nn::discriminator_types());
+  s.add("disc-norm", &n.disc_norm, "discriminator norm (unset = group)", nn::norm_kinds());
   s.add("disc-layers", &n.disc_layers, "discriminator: conv layers (0 = preset)");
   s.add("disc-max-dim", &n.disc_max_dim, "discriminator: channel cap (0 = preset)");
   s.add("label-classes", &n.label_classes,
@@ -41,14 +42,14 @@ void NetworkOverrides::apply(TrainOptions& o) const {
   if (gen_stages) o.generator.num_stages = gen_stages;
   if (gen_base) o.generator.base_channels = gen_base;
   if (gen_blocks) o.generator.blocks = gen_blocks;
-  if (!gen_encoder.empty()) o.generator.encoder_type = gen_encoder;
-  if (!gen_norm.empty()) o.generator.gbuffer_norm = gen_norm;
+  if (gen_encoder) o.generator.encoder_type = *gen_encoder;
+  if (gen_norm) o.generator.gbuffer_norm = *gen_norm;
   if (gen_gb_layers) o.generator.gbuffer_layers = gen_gb_layers;
   if (gen_gb_dim) o.generator.gbuffer_dim = gen_gb_dim;
-  if (!gen_stem_norm.empty()) o.generator.stem_norm = gen_stem_norm;
-  if (!gen_other_norm.empty()) o.generator.other_norm = gen_other_norm;
-  if (!disc_type.empty()) o.discriminator.type = disc_type;
-  if (!disc_norm.empty()) o.discriminator.norm = disc_norm;
+  if (gen_stem_norm) o.generator.stem_norm = *gen_stem_norm;
+  if (gen_other_norm) o.generator.other_norm = *gen_other_norm;
+  if (disc_type) o.discriminator.type = *disc_type;
+  if (disc_norm) o.discriminator.norm = *disc_norm;
   if (disc_layers) o.discriminator.num_layers = disc_layers;
   if (disc_max_dim) o.discriminator.max_dim = disc_max_dim;
   if (label_classes) o.discriminator.num_classes = label_classes;
@@ -118,9 +119,8 @@ std::string format_summary(const TrainOptions& o, const TrainResult& r) {
   std::string s = cat("generator: ", r.generator_parameters, " parameters\ndiscriminator: ", r.discriminator_parameters,
                       " parameters (VGG-16 frozen, not counted)\ndata: ", r.data_summary, "\n");
   if (o.dry_run) return s + "dry run: nothing trained, nothing written\n";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f", r.records.empty() ? 0.0 : r.seconds / double(r.records.size()));
-  s += cat("train: steps ", r.first_step, "..", r.last_step, " in ", format_duration(r.seconds), " (", buf,
+  const std::string per_step = strprintf("%.2f", r.records.empty() ? 0.0 : r.seconds / double(r.records.size()));
+  s += cat("train: steps ", r.first_step, "..", r.last_step, " in ", format_duration(r.seconds), " (", per_step,
            " s/step), ", r.bad_steps, " non-finite steps skipped, ", r.rollbacks, " rollbacks\n");
   s += cat("  run: ", o.out, " (log.csv, samples/, checkpoints/)\n  last checkpoint: ", r.last_checkpoint, "\n");
   if (!r.distributed.empty())
@@ -154,10 +154,8 @@ std::string shard_line(const char* stage, const Shard& shard, std::int64_t begin
 std::string format_summary(const EnhanceOptions& o, const EnhanceResult& r) {
   std::string s = shard_line("enhance", o.shard, r.row_begin, r.row_end, r.already_complete);
   if (r.already_complete) return s;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f", r.frames_per_second);
-  return s + cat("enhance: ", r.frames, " frames in ", format_duration(r.seconds), " (", buf, " frames/s) with ",
-                 r.generator, "\n  list: ", r.list, "\n");
+  return s + cat("enhance: ", r.frames, " frames in ", format_duration(r.seconds), " (",
+                 strprintf("%.2f", r.frames_per_second), " frames/s) with ", r.generator, "\n  list: ", r.list, "\n");
 }
 
 void add_options(OptionSet& s, ExportOptions& o) {
